@@ -1,0 +1,1 @@
+// Placeholder until the native kernel pack lands (issue 5): nothing to build yet.

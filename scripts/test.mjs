@@ -1,0 +1,21 @@
+// Runs every *.test.ts under src/ and test/ with Node's test runner (tsx loads TypeScript).
+// Node 20's --test cannot glob .ts files itself, so the list is built here.
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { spawnSync } from "node:child_process";
+
+const roots = ["src", "test"];
+const filter = process.argv.slice(2);
+const files = [];
+const walk = (dir) => {
+  for (const name of readdirSync(dir).sort()) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) { if (name !== "fixtures" && name !== "node_modules") walk(p); }
+    else if (name.endsWith(".test.ts") || name.endsWith(".test.tsx")) files.push(p);
+  }
+};
+for (const r of roots) { try { walk(r); } catch { /* root absent */ } }
+const selected = filter.length ? files.filter((f) => filter.some((x) => f.includes(x))) : files;
+if (selected.length === 0) { console.error("no test files matched"); process.exit(1); }
+const r = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=2", ...selected], { stdio: "inherit" });
+process.exit(r.status ?? 1);

@@ -1,0 +1,12 @@
+/**
+ * The TensorFlow.js namespace the whole project uses. Import `tf` from here,
+ * never from `@tensorflow/tfjs-*` directly, so that one copy of tfjs-core (and
+ * one kernel registry) is shared by the model, the methods and the native
+ * kernel pack.
+ *
+ * @since 0.1.0
+ */
+import * as tf from "@tensorflow/tfjs-core"
+import "@tensorflow/tfjs-backend-cpu"
+
+export { tf }

@@ -1,0 +1,81 @@
+/**
+ * The scheduler's one event stream. Every consumer (ink live view, plain-line
+ * logger, NDJSON writer, tests) reads these and nothing else; none of them
+ * writes to the global console.
+ *
+ * This is a contract shared by the engine (producer) and the UI (consumer):
+ * change it in one place, here, and keep both sides compiling.
+ *
+ * @since 0.1.0
+ */
+
+/** Final (and intermediate) states of one stage instance. */
+export type StageStatus =
+  | "queued"   // planned to run, waiting for inputs or a slot
+  | "running"
+  | "cached"   // final: cache hit, not run
+  | "ran"      // final: ran and succeeded
+  | "failed"   // final
+  | "skipped"  // final: an input failed, or the run was interrupted before it started
+
+/** One stage instance as planned. `deps` are stage instance names. */
+export interface PlannedStage {
+  readonly stage: string
+  readonly key: string
+  readonly kind: string
+  readonly deps: ReadonlyArray<string>
+  readonly action: "run" | "cached"
+  readonly reasons: ReadonlyArray<string>
+  /** Sweep setting or branch label, for grouping in views. */
+  readonly group?: string
+  /** Mean duration of earlier runs of this stage kind, for ETAs. */
+  readonly expectedMs?: number
+}
+
+export type EngineEvent =
+  | {
+      readonly type: "plan"
+      readonly pipeline: string
+      readonly stages: ReadonlyArray<PlannedStage>
+      readonly backend?: string
+      readonly time: number
+    }
+  | {
+      readonly type: "stage"
+      readonly stage: string
+      readonly key: string
+      readonly status: StageStatus
+      readonly time: number
+      readonly durationMs?: number
+      /** For cached stages: how long the recorded run took (time saved). */
+      readonly savedMs?: number
+      readonly error?: { readonly message: string; readonly cause?: string; readonly logPath?: string }
+    }
+  | {
+      readonly type: "progress"
+      readonly stage: string
+      readonly key: string
+      readonly step: number
+      readonly total: number
+      readonly metrics?: Readonly<Record<string, number>>
+      readonly time: number
+    }
+  | {
+      readonly type: "log"
+      readonly stage: string
+      readonly key: string
+      readonly level: "info" | "warn" | "error"
+      readonly line: string
+      readonly time: number
+    }
+  | {
+      readonly type: "summary"
+      readonly ran: number
+      readonly cached: number
+      readonly failed: number
+      readonly skipped: number
+      readonly durationMs: number
+      readonly savedMs: number
+      readonly interrupted: boolean
+      readonly time: number
+    }
