@@ -12,9 +12,13 @@
  *
  * @since 0.1.0
  */
-import { Context } from "effect"
-import type { Brand, Effect, Option, Stream } from "effect"
-import type { CacheError, MissingArtifact, UnknownTarget } from "./CacheError.js"
+import { Context, Layer } from "effect"
+import { Effect } from "effect"
+import type { Brand, Option, Scope, Stream } from "effect"
+import type { CacheError, MissingArtifact, StoreOpenFailed, UnknownTarget } from "./CacheError.js"
+import { makeStore, type CacheStoreOptions } from "./internal/store.js"
+
+export type { CacheStoreOptions } from "./internal/store.js"
 
 /**
  * sha256 hex of an artifact's bytes.
@@ -284,3 +288,48 @@ export interface CacheStoreService {
  * @category models
  */
 export class CacheStore extends Context.Tag("clipcl/CacheStore")<CacheStore, CacheStoreService>() {}
+
+/**
+ * The default store file, relative to the working directory.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const defaultCachePath = "cache/clipcl.sqlite"
+
+/**
+ * Open a store as a scoped effect (closed with the scope), for code that
+ * does not use layers (benchmarks, scripts).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make: (path: string, options?: CacheStoreOptions) => Effect.Effect<CacheStoreService, StoreOpenFailed, Scope.Scope> =
+  makeStore
+
+/**
+ * The SQLite store at `path` (WAL, chunked artifacts), created if absent.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const CacheStoreLive = (path: string = defaultCachePath, options?: CacheStoreOptions): Layer.Layer<CacheStore, StoreOpenFailed> =>
+  Layer.scoped(CacheStore, makeStore(path, options))
+
+/**
+ * A private in-memory store with the very same behaviour (it is the SQLite
+ * store on ":memory:"), for tests. Each build of the layer is a fresh store.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const CacheStoreMemory: Layer.Layer<CacheStore> = Layer.scoped(CacheStore, Effect.orDie(makeStore(":memory:")))
+
+/**
+ * `CacheStoreMemory` with options (e.g. a tiny `chunkSize` or a fake clock).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const cacheStoreMemory = (options?: CacheStoreOptions): Layer.Layer<CacheStore> =>
+  Layer.scoped(CacheStore, Effect.orDie(makeStore(":memory:", options)))

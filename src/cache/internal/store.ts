@@ -1,0 +1,841 @@
+/**
+ * The SQLite implementation of `CacheStore` (the in-memory test layer is the
+ * same code on a ":memory:" database, so both behave identically).
+ *
+ * Every better-sqlite3 call is synchronous; none of them ever holds a
+ * transaction open across an `await`, so fibers of one process interleave
+ * safely on the single connection and other processes wait at most one
+ * short transaction (one chunk, or one publish) for the write lock.
+ *
+ * @internal
+ */
+import Database from "better-sqlite3"
+import { createHash, randomUUID } from "node:crypto"
+import { mkdirSync, statSync } from "node:fs"
+import { hostname } from "node:os"
+import { dirname } from "node:path"
+import { Effect, Option, Stream } from "effect"
+import type { Scope } from "effect"
+import {
+  CorruptArtifact,
+  MissingArtifact,
+  StoreFailed,
+  StoreOpenFailed,
+  UnknownTarget,
+  type CacheError
+} from "../CacheError.js"
+import type {
+  ArtifactInfo,
+  ArtifactKind,
+  CacheKey,
+  CacheStats,
+  CacheStoreService,
+  ContentHash,
+  GcOptions,
+  GcReport,
+  LsOptions,
+  RunFilter,
+  RunRecord,
+  VerifyOptions,
+  VerifyReport
+} from "../CacheStore.js"
+import { configure, DDL, SCHEMA_VERSION } from "./schema.js"
+import { exportStore, importStore } from "./transfer.js"
+
+/**
+ * Tuning knobs of a store. Defaults suit 1-2 GB checkpoints; tests shrink
+ * `chunkSize` so that multi-chunk paths run on tiny data.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CacheStoreOptions {
+  /** Bytes per chunk row (default 4 MiB). */
+  readonly chunkSize?: number
+  /** How long a statement waits for another process's write lock (default 15 s). */
+  readonly busyTimeoutMs?: number
+  /** An upload not touched for this long is abandoned even if its process lives (default 6 h). */
+  readonly staleUploadMs?: number
+  /** Clock (epoch ms), for tests of age-based gc. */
+  readonly now?: () => number
+}
+
+/** Everything the transfer module needs of an open store. */
+export interface StoreInternals {
+  readonly db: Database.Database
+  readonly path: string
+  readonly chunkSize: number
+  readonly now: () => number
+  readonly fail: (operation: string) => (cause: unknown) => StoreFailed
+  readonly hasArtifact: (hash: string) => boolean
+  readonly artifactRow: (hash: string) => ArtifactRow | undefined
+  readonly readChunk: (blob: number, idx: number) => Buffer | undefined
+  readonly upload: (
+    kind: ArtifactKind,
+    body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+    expected?: string
+  ) => Effect.Effect<ContentHash, CacheError>
+  readonly bindRunRow: (runId: number, key: string, output: string, endedAt: number) => void
+}
+
+export interface ArtifactRow {
+  readonly hash: string
+  readonly blob: number
+  readonly kind: ArtifactKind
+  readonly size: number
+  readonly chunks: number
+  readonly created_at: number
+  readonly last_used_at: number
+}
+
+export interface RunRow {
+  readonly id: number
+  readonly uid: string
+  readonly key: string
+  readonly pipeline: string
+  readonly stage: string
+  readonly stage_kind: string
+  readonly preimage: string
+  readonly params: string
+  readonly inputs: string
+  readonly output: string | null
+  readonly output_kind: string
+  readonly status: string
+  readonly started_at: number
+  readonly ended_at: number
+  readonly metrics: string | null
+  readonly log_tail: string
+  readonly error: string | null
+}
+
+const DEFAULT_CHUNK = 4 * 1024 * 1024
+/** Chunks deleted per transaction when freeing a blob: keeps each write short. */
+const DELETE_BATCH = 16
+
+export const rowToRun = (r: RunRow): RunRecord => ({
+  key: r.key as CacheKey,
+  pipeline: r.pipeline,
+  stage: r.stage,
+  stageKind: r.stage_kind,
+  preimage: JSON.parse(r.preimage),
+  params: JSON.parse(r.params),
+  inputs: JSON.parse(r.inputs),
+  output: r.output as ContentHash | null,
+  outputKind: r.output_kind as ArtifactKind,
+  status: r.status as RunRecord["status"],
+  startedAt: r.started_at,
+  endedAt: r.ended_at,
+  metrics: r.metrics === null ? null : JSON.parse(r.metrics),
+  logTail: r.log_tail,
+  error: r.error
+})
+
+const isProcessAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    // EPERM: it exists but belongs to someone else.
+    return (e as NodeJS.ErrnoException).code === "EPERM"
+  }
+}
+
+const asyncPieces = (body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): AsyncIterable<Uint8Array> =>
+  Symbol.asyncIterator in body
+    ? (body as AsyncIterable<Uint8Array>)
+    : (async function* () {
+        yield* body as Iterable<Uint8Array>
+      })()
+
+/**
+ * Open (creating if needed) a store at `path` (":memory:" for a private
+ * in-memory one). Closed when the scope closes.
+ */
+export const makeStore = (
+  path: string,
+  options: CacheStoreOptions = {}
+): Effect.Effect<CacheStoreService, StoreOpenFailed, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.try({
+      try: () => openStore(path, options),
+      catch: (cause) => new StoreOpenFailed({ path, cause })
+    }),
+    (s) => Effect.sync(() => s.close())
+  ).pipe(Effect.map((s) => s.service))
+
+interface OpenStore {
+  readonly service: CacheStoreService
+  readonly close: () => void
+}
+
+const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
+  const chunkSize = Math.max(1, Math.floor(options.chunkSize ?? DEFAULT_CHUNK))
+  const now = options.now ?? Date.now
+  const staleUploadMs = options.staleUploadMs ?? 6 * 3600_000
+  const memory = path === ":memory:"
+  if (!memory) mkdirSync(dirname(path), { recursive: true })
+  const db = new Database(path)
+  try {
+    configure(db, options.busyTimeoutMs ?? 15_000)
+    db.transaction(() => {
+      db.exec(DDL)
+      const v = db.prepare("SELECT v FROM meta WHERE k = 'schema'").pluck().get() as string | undefined
+      if (v === undefined) db.prepare("INSERT INTO meta(k, v) VALUES ('schema', ?)").run(String(SCHEMA_VERSION))
+      else if (v !== String(SCHEMA_VERSION))
+        throw new Error(`schema version ${v}, this clipcl reads version ${SCHEMA_VERSION}`)
+    }).immediate()
+  } catch (e) {
+    db.close()
+    throw e
+  }
+  const host = hostname()
+  const fail = (operation: string) => (cause: unknown) => new StoreFailed({ path, operation, cause })
+  const sql = <A>(operation: string, f: () => A): Effect.Effect<A, StoreFailed> =>
+    Effect.try({ try: f, catch: fail(operation) })
+
+  // ---- prepared statements -------------------------------------------------
+  const st = {
+    artifact: db.prepare("SELECT * FROM artifacts WHERE hash = ?"),
+    hasArtifact: db.prepare("SELECT 1 FROM artifacts WHERE hash = ?").pluck(),
+    chunk: db.prepare("SELECT data FROM chunks WHERE blob = ? AND idx = ?").pluck(),
+    newUpload: db.prepare(
+      "INSERT INTO uploads(state, pid, host, started_at, touched_at) VALUES (?, ?, ?, ?, ?)"
+    ),
+    touchUpload: db.prepare("UPDATE uploads SET touched_at = ? WHERE id = ?"),
+    uploadExists: db.prepare("SELECT 1 FROM uploads WHERE id = ?").pluck(),
+    insertChunk: db.prepare("INSERT INTO chunks(blob, idx, data) VALUES (?, ?, ?)"),
+    publish: db.prepare(
+      `INSERT INTO artifacts(hash, blob, kind, size, chunks, created_at, last_used_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(hash) DO NOTHING`
+    ),
+    deleteUpload: db.prepare("DELETE FROM uploads WHERE id = ?"),
+    maxChunk: db.prepare("SELECT max(idx) FROM chunks WHERE blob = ?").pluck(),
+    touch: db.prepare("UPDATE artifacts SET last_used_at = max(last_used_at, ?) WHERE hash = ?"),
+    lookup: db.prepare(
+      `SELECT r.* FROM bindings b JOIN runs r ON r.id = b.run JOIN artifacts a ON a.hash = b.output
+       WHERE b.key = ?`
+    ),
+    insertRun: db.prepare(
+      `INSERT INTO runs(uid, key, pipeline, stage, stage_kind, preimage, params, inputs, output,
+         output_kind, status, started_at, ended_at, metrics, log_tail, error)
+       VALUES (@uid, @key, @pipeline, @stage, @stage_kind, @preimage, @params, @inputs, @output,
+         @output_kind, @status, @started_at, @ended_at, @metrics, @log_tail, @error)`
+    ),
+    bind: db.prepare(
+      `INSERT INTO bindings(key, run, output, ended_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT(key) DO UPDATE SET run = excluded.run, output = excluded.output,
+         ended_at = excluded.ended_at
+       WHERE excluded.ended_at >= bindings.ended_at`
+    ),
+    lastRun: db.prepare("SELECT * FROM runs WHERE pipeline = ? AND stage = ? ORDER BY id DESC LIMIT 1"),
+    bindingFor: db.prepare("SELECT output FROM bindings WHERE key = ?").pluck(),
+    abandoned: db.prepare("SELECT id, pid, host, touched_at FROM uploads")
+  }
+
+  const artifactRow = (hash: string): ArtifactRow | undefined => st.artifact.get(hash) as ArtifactRow | undefined
+  const hasArtifact = (hash: string): boolean => st.hasArtifact.get(hash) !== undefined
+  const readChunk = (blob: number, idx: number): Buffer | undefined => st.chunk.get(blob, idx) as Buffer | undefined
+
+  // ---- LRU touches: batched, so 10,000 cache hits cost one transaction -----
+  const pendingTouches = new Map<string, number>()
+  let flushScheduled = false
+  const flushTouches = (): void => {
+    flushScheduled = false
+    if (pendingTouches.size === 0 || !db.open) return
+    const entries = [...pendingTouches]
+    pendingTouches.clear()
+    try {
+      db.transaction(() => {
+        for (const [hash, t] of entries) st.touch.run(t, hash)
+      }).immediate()
+    } catch {
+      // LRU times are advisory: a busy database must not fail a cache hit.
+    }
+  }
+  const touch = (hash: string): void => {
+    pendingTouches.set(hash, now())
+    if (!flushScheduled) {
+      flushScheduled = true
+      setImmediate(flushTouches)
+    }
+  }
+
+  // ---- blobs -----------------------------------------------------------------
+  /** Delete a blob's chunks in short transactions, then its uploads row. */
+  const freeBlob = (blob: number): void => {
+    for (;;) {
+      const top = st.maxChunk.get(blob) as number | null
+      if (top === null) break
+      const from = Math.max(0, top - DELETE_BATCH + 1)
+      db.transaction(() => db.prepare("DELETE FROM chunks WHERE blob = ? AND idx >= ?").run(blob, from)).immediate()
+    }
+    st.deleteUpload.run(blob)
+  }
+
+  /** Sweep uploads left by dead (or long-silent) processes. */
+  const sweepAbandoned = (): number => {
+    const rows = st.abandoned.all() as Array<{ id: number; pid: number; host: string; touched_at: number }>
+    let n = 0
+    for (const r of rows) {
+      const dead =
+        now() - r.touched_at > staleUploadMs ||
+        (r.host === host && r.pid !== process.pid && !isProcessAlive(r.pid))
+      if (dead) {
+        freeBlob(r.id)
+        n++
+      }
+    }
+    return n
+  }
+
+  /**
+   * Stream `body` into a fresh blob, hash it on the way, then publish it
+   * under its hash (or drop it if that hash is already stored). Interrupted
+   * or failed writes free their blob; a killed process leaves an uploads row
+   * that the next open or gc sweeps.
+   */
+  const upload = (
+    kind: ArtifactKind,
+    body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+    expected?: string
+  ): Effect.Effect<ContentHash, CacheError> =>
+    Effect.acquireUseRelease(
+      sql("putArtifact", () => {
+        const t = now()
+        return Number(st.newUpload.run("writing", process.pid, host, t, t).lastInsertRowid)
+      }),
+      (blob) =>
+        Effect.gen(function* () {
+          const hasher = createHash("sha256")
+          let size = 0
+          let idx = 0
+          let buf: Buffer | null = null
+          let fill = 0
+          const write = (data: Uint8Array): void => {
+            st.insertChunk.run(blob, idx, data)
+            idx++
+            if ((idx & 15) === 0) st.touchUpload.run(now(), blob)
+          }
+          const take = (piece: Uint8Array): void => {
+            hasher.update(piece)
+            size += piece.byteLength
+            let off = 0
+            while (off < piece.byteLength) {
+              if (fill === 0 && piece.byteLength - off >= chunkSize) {
+                write(piece.subarray(off, off + chunkSize))
+                off += chunkSize
+                continue
+              }
+              buf ??= Buffer.allocUnsafe(chunkSize)
+              const n = Math.min(chunkSize - fill, piece.byteLength - off)
+              buf.set(piece.subarray(off, off + n), fill)
+              fill += n
+              off += n
+              if (fill === chunkSize) {
+                write(buf)
+                fill = 0
+              }
+            }
+          }
+          yield* Stream.fromAsyncIterable(asyncPieces(body), fail("putArtifact: reading the body")).pipe(
+            Stream.runForEach((piece) => sql("putArtifact", () => take(piece)))
+          )
+          yield* sql("putArtifact", () => {
+            if (fill > 0 && buf !== null) write(buf.subarray(0, fill))
+          })
+          const hash = hasher.digest("hex")
+          if (expected !== undefined && expected !== hash)
+            return yield* new CorruptArtifact({ hash: expected, actual: hash, detail: "bytes do not match the declared hash" })
+          const published = yield* sql("putArtifact", () =>
+            db.transaction(() => {
+              if (st.uploadExists.get(blob) === undefined)
+                throw new Error("the upload was swept as abandoned before it finished")
+              const t = now()
+              const fresh = st.publish.run(hash, blob, kind, size, idx, t, t).changes === 1
+              if (fresh) st.deleteUpload.run(blob)
+              return fresh
+            }).immediate()
+          )
+          if (!published) {
+            touch(hash)
+            yield* sql("putArtifact", () => freeBlob(blob))
+          }
+          return hash as ContentHash
+        }),
+      (blob, exit) =>
+        exit._tag === "Success"
+          ? Effect.void
+          : Effect.sync(() => {
+              try {
+                if (db.open && !hasPublished(blob)) freeBlob(blob)
+              } catch {
+                // Left for the sweep on next open / gc.
+              }
+            })
+    )
+
+  const hasPublished = (blob: number): boolean =>
+    db.prepare("SELECT 1 FROM artifacts WHERE blob = ?").pluck().get(blob) !== undefined
+
+  // ---- reads -----------------------------------------------------------------
+  const requireArtifact = (hash: ContentHash, operation: string): Effect.Effect<ArtifactRow, CacheError> =>
+    Effect.flatMap(sql(operation, () => artifactRow(hash)), (row) =>
+      row === undefined ? Effect.fail(new MissingArtifact({ hash })) : Effect.succeed(row)
+    )
+
+  const chunkOrCorrupt = (row: ArtifactRow, idx: number): Buffer => {
+    const data = readChunk(row.blob, idx)
+    if (data === undefined) throw new CorruptArtifact({ hash: row.hash, detail: `chunk ${idx} of ${row.chunks} is missing` })
+    return data
+  }
+
+  const readAll = (row: ArtifactRow): Effect.Effect<Uint8Array, CacheError> =>
+    Effect.try({
+      try: () => {
+        const hasher = createHash("sha256")
+        let out: Buffer
+        if (row.chunks === 1) {
+          out = chunkOrCorrupt(row, 0)
+          hasher.update(out)
+        } else {
+          out = Buffer.allocUnsafe(row.size)
+          let off = 0
+          for (let i = 0; i < row.chunks; i++) {
+            const c = chunkOrCorrupt(row, i)
+            if (off + c.byteLength > row.size) throw sizeMismatch(row)
+            out.set(c, off)
+            hasher.update(c)
+            off += c.byteLength
+          }
+          if (off !== row.size) throw sizeMismatch(row)
+        }
+        if (out.byteLength !== row.size) throw sizeMismatch(row)
+        const actual = hasher.digest("hex")
+        if (actual !== row.hash)
+          throw new CorruptArtifact({ hash: row.hash, actual, detail: "content does not hash to its name" })
+        return new Uint8Array(out.buffer, out.byteOffset, out.byteLength)
+      },
+      catch: (e) => (e instanceof CorruptArtifact ? e : fail("readArtifact")(e))
+    })
+
+  const sizeMismatch = (row: ArtifactRow) =>
+    new CorruptArtifact({ hash: row.hash, detail: `stored chunks do not add up to ${row.size} bytes` })
+
+  const streamRow = (row: ArtifactRow): Stream.Stream<Uint8Array, CacheError> =>
+    Stream.suspend(() => {
+      const hasher = createHash("sha256")
+      let read = 0
+      return Stream.unfoldEffect(0, (idx) =>
+        Effect.try({
+          try: (): Option.Option<readonly [Uint8Array, number]> => {
+            if (idx < row.chunks) {
+              const c = chunkOrCorrupt(row, idx)
+              hasher.update(c)
+              read += c.byteLength
+              if (read > row.size) throw sizeMismatch(row)
+              return Option.some([new Uint8Array(c.buffer, c.byteOffset, c.byteLength), idx + 1] as const)
+            }
+            if (read !== row.size) throw sizeMismatch(row)
+            const actual = hasher.digest("hex")
+            if (actual !== row.hash)
+              throw new CorruptArtifact({ hash: row.hash, actual, detail: "content does not hash to its name" })
+            return Option.none()
+          },
+          catch: (e) => (e instanceof CorruptArtifact ? e : fail("streamArtifact")(e))
+        })
+      )
+    })
+
+  /** Re-hash one artifact; null when sound, else what is wrong. */
+  const check = (row: ArtifactRow): { actual: string | null; detail: string } | null => {
+    const hasher = createHash("sha256")
+    let read = 0
+    for (let i = 0; i < row.chunks; i++) {
+      const c = readChunk(row.blob, i)
+      if (c === undefined) return { actual: null, detail: `chunk ${i} of ${row.chunks} is missing` }
+      hasher.update(c)
+      read += c.byteLength
+    }
+    const actual = hasher.digest("hex")
+    if (read !== row.size) return { actual, detail: `stored chunks hold ${read} bytes, expected ${row.size}` }
+    if (actual !== row.hash) return { actual, detail: "content does not hash to its name" }
+    return null
+  }
+
+  /**
+   * Unpublish an artifact (one short transaction that turns its blob back
+   * into a 'deleting' upload, unbinds its keys), then free its chunks.
+   */
+  const evict = (hash: string, dropProtection: boolean): void => {
+    const row = artifactRow(hash)
+    if (row === undefined) return
+    db.transaction(() => {
+      db.prepare("DELETE FROM artifacts WHERE hash = ?").run(hash)
+      db.prepare("DELETE FROM bindings WHERE output = ?").run(hash)
+      if (dropProtection) {
+        db.prepare("DELETE FROM pins WHERE hash = ?").run(hash)
+        db.prepare("DELETE FROM pipeline_uses WHERE hash = ?").run(hash)
+      }
+      const t = now()
+      db.prepare(
+        "INSERT INTO uploads(id, state, pid, host, started_at, touched_at) VALUES (?, 'deleting', ?, ?, ?, ?)"
+      ).run(row.blob, process.pid, host, t, t)
+    }).immediate()
+    freeBlob(row.blob)
+  }
+
+  const bindRunRow = (runId: number, key: string, output: string, endedAt: number): void => {
+    st.bind.run(key, runId, output, endedAt)
+  }
+
+  const resolveTarget = (target: string): string | undefined => {
+    if (hasArtifact(target)) return target
+    const bound = st.bindingFor.get(target) as string | undefined
+    return bound !== undefined && hasArtifact(bound) ? bound : undefined
+  }
+
+  const fileSize = (p: string): number => {
+    try {
+      return statSync(p).size
+    } catch {
+      return 0
+    }
+  }
+
+  // Sweep what killed processes left behind (short transactions; skipped
+  // quietly if another process holds the lock for long).
+  try {
+    sweepAbandoned()
+  } catch {
+    // gc sweeps again.
+  }
+
+  const internals: StoreInternals = {
+    db,
+    path,
+    chunkSize,
+    now,
+    fail,
+    hasArtifact,
+    artifactRow,
+    readChunk,
+    upload,
+    bindRunRow
+  }
+
+  const service: CacheStoreService = {
+    path,
+
+    putArtifact: (kind, body) =>
+      body instanceof Uint8Array
+        ? Effect.flatMap(
+            Effect.sync(() => createHash("sha256").update(body).digest("hex")),
+            (hash) =>
+              Effect.flatMap(sql("putArtifact", () => hasArtifact(hash)), (exists) => {
+                if (exists) {
+                  touch(hash)
+                  return Effect.succeed(hash as ContentHash)
+                }
+                return upload(kind, [body], hash)
+              })
+          )
+        : upload(kind, body),
+
+    readArtifact: (hash) =>
+      Effect.flatMap(requireArtifact(hash, "readArtifact"), (row) =>
+        Effect.tap(readAll(row), () => Effect.sync(() => touch(hash)))
+      ),
+
+    streamArtifact: (hash) =>
+      Stream.unwrap(
+        Effect.map(requireArtifact(hash, "streamArtifact"), (row) => {
+          touch(hash)
+          return streamRow(row)
+        })
+      ),
+
+    hasArtifact: (hash) => sql("hasArtifact", () => hasArtifact(hash)),
+
+    artifactInfo: (hash) =>
+      Effect.map(
+        sql("artifactInfo", () => listArtifacts({ hash })),
+        (rows) => Option.fromNullable(rows[0])
+      ),
+
+    lookup: (key) =>
+      sql("lookup", () => {
+        const row = st.lookup.get(key) as RunRow | undefined
+        if (row === undefined) return Option.none()
+        touch(row.output as string)
+        return Option.some(rowToRun(row))
+      }),
+
+    recordRun: (run) =>
+      Effect.flatMap(
+        sql("recordRun", () => ({
+          uid: randomUUID(),
+          key: run.key,
+          pipeline: run.pipeline,
+          stage: run.stage,
+          stage_kind: run.stageKind,
+          preimage: JSON.stringify(run.preimage ?? null),
+          params: JSON.stringify(run.params ?? null),
+          inputs: JSON.stringify(run.inputs),
+          output: run.output,
+          output_kind: run.outputKind,
+          status: run.status,
+          started_at: run.startedAt,
+          ended_at: run.endedAt,
+          metrics: run.metrics === null ? null : JSON.stringify(run.metrics),
+          log_tail: run.logTail,
+          error: run.error
+        })),
+        (row) =>
+          Effect.flatMap(
+            sql("recordRun", () =>
+              db.transaction(() => {
+                const binds = run.status === "ok" && run.output !== null
+                if (binds && !hasArtifact(run.output as string)) return false
+                const id = Number(st.insertRun.run(row).lastInsertRowid)
+                if (binds) bindRunRow(id, run.key, run.output as string, run.endedAt)
+                return true
+              }).immediate()
+            ),
+            (ok) => (ok ? Effect.void : Effect.fail(new MissingArtifact({ hash: run.output as string })))
+          )
+      ),
+
+    lastRun: (pipeline, stage) =>
+      sql("lastRun", () => Option.map(Option.fromNullable(st.lastRun.get(pipeline, stage) as RunRow | undefined), rowToRun)),
+
+    runs: (filter: RunFilter = {}) =>
+      sql("runs", () => {
+        const where: string[] = []
+        const args: unknown[] = []
+        const eq = (col: string, v: unknown) => {
+          if (v !== undefined) {
+            where.push(`${col} = ?`)
+            args.push(v)
+          }
+        }
+        eq("pipeline", filter.pipeline)
+        eq("stage", filter.stage)
+        eq("stage_kind", filter.stageKind)
+        eq("key", filter.key)
+        eq("status", filter.status)
+        if (filter.since !== undefined) {
+          where.push("started_at >= ?")
+          args.push(filter.since)
+        }
+        const limit = filter.limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(filter.limit))}` : ""
+        const q = `SELECT * FROM runs ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY id DESC${limit}`
+        return (db.prepare(q).all(...args) as RunRow[]).map(rowToRun)
+      }),
+
+    markPipelineUse: (pipeline, outputs) =>
+      sql("markPipelineUse", () =>
+        db.transaction(() => {
+          db.prepare("DELETE FROM pipeline_uses WHERE pipeline = ?").run(pipeline)
+          const ins = db.prepare("INSERT OR IGNORE INTO pipeline_uses(pipeline, hash) VALUES (?, ?)")
+          for (const h of outputs) ins.run(pipeline, h)
+          db.prepare(
+            "INSERT INTO pipelines(pipeline, used_at) VALUES (?, ?) ON CONFLICT(pipeline) DO UPDATE SET used_at = excluded.used_at"
+          ).run(pipeline, now())
+        }).immediate()
+      ),
+
+    ls: (options: LsOptions = {}) => sql("ls", () => listArtifacts(options)),
+
+    stats: () =>
+      sql("stats", () => {
+        flushTouches()
+        const one = (q: string): number => (db.prepare(q).pluck().get() as number | null) ?? 0
+        const byKind = { value: { count: 0, bytes: 0 }, tensors: { count: 0, bytes: 0 }, checkpoint: { count: 0, bytes: 0 }, table: { count: 0, bytes: 0 } }
+        for (const r of db.prepare("SELECT kind, count(*) AS n, coalesce(sum(size), 0) AS b FROM artifacts GROUP BY kind").all() as Array<{ kind: ArtifactKind; n: number; b: number }>)
+          byKind[r.kind] = { count: r.n, bytes: r.b }
+        const runsByStatus = { ok: 0, failed: 0, interrupted: 0 }
+        for (const r of db.prepare("SELECT status, count(*) AS n FROM runs GROUP BY status").all() as Array<{ status: RunRecord["status"]; n: number }>)
+          runsByStatus[r.status] = r.n
+        const stats: CacheStats = {
+          path,
+          artifacts: one("SELECT count(*) FROM artifacts"),
+          bytes: one("SELECT sum(size) FROM artifacts"),
+          byKind,
+          keys: one("SELECT count(*) FROM bindings"),
+          runs: one("SELECT count(*) FROM runs"),
+          runsByStatus,
+          pinned: one("SELECT count(*) FROM pins WHERE hash IN (SELECT hash FROM artifacts)"),
+          protected: one("SELECT count(DISTINCT hash) FROM pipeline_uses WHERE hash IN (SELECT hash FROM artifacts)"),
+          pipelines: one("SELECT count(*) FROM pipelines"),
+          incompleteUploads: one("SELECT count(*) FROM uploads"),
+          fileBytes: memory ? 0 : fileSize(path),
+          walBytes: memory ? 0 : fileSize(path + "-wal")
+        }
+        return stats
+      }),
+
+    verify: (options: VerifyOptions = {}) =>
+      Effect.gen(function* () {
+        const hashes: string[] = options.hashes
+          ? [...options.hashes]
+          : yield* sql("verify", () => db.prepare("SELECT hash FROM artifacts ORDER BY hash").pluck().all() as string[])
+        const corrupt: Array<VerifyReport["corrupt"][number]> = []
+        let bytes = 0
+        let checked = 0
+        for (const hash of hashes) {
+          // One artifact per step, so a long verify can be interrupted.
+          const problem = yield* sql("verify", () => {
+            const row = artifactRow(hash)
+            if (row === undefined) return { actual: null, detail: "not in the store" }
+            bytes += row.size
+            return check(row)
+          })
+          checked++
+          if (problem !== null) corrupt.push({ hash: hash as ContentHash, ...problem })
+        }
+        let removed = 0
+        if (options.remove)
+          for (const c of corrupt)
+            if (hasArtifact(c.hash)) {
+              yield* sql("verify", () => evict(c.hash, false))
+              removed++
+            }
+        const sqlite = yield* sql("verify", () =>
+          (db.pragma("quick_check") as Array<{ quick_check: string }>).map((r) => r.quick_check).join("; ")
+        )
+        return { checked, bytes, corrupt, removed, sqlite } satisfies VerifyReport
+      }),
+
+    gc: (options: GcOptions = {}) =>
+      sql("gc", () => {
+        flushTouches()
+        const abandonedUploads = options.dryRun ? 0 : sweepAbandoned()
+        const rows = db
+          .prepare(
+            `SELECT a.hash, a.size, a.last_used_at AS lastUsedAt,
+               (EXISTS(SELECT 1 FROM pins p WHERE p.hash = a.hash)
+                OR EXISTS(SELECT 1 FROM pipeline_uses u WHERE u.hash = a.hash)) AS prot
+             FROM artifacts a ORDER BY a.last_used_at ASC, a.created_at ASC, a.hash ASC`
+          )
+          .all() as Array<{ hash: string; size: number; lastUsedAt: number; prot: number }>
+        let total = rows.reduce((s, r) => s + r.size, 0)
+        const evicted: Array<GcReport["evicted"][number]> = []
+        const take = (r: (typeof rows)[number]) => {
+          evicted.push({ hash: r.hash as ContentHash, size: r.size, lastUsedAt: r.lastUsedAt })
+          total -= r.size
+        }
+        const candidates = rows.filter((r) => options.includeProtected || r.prot === 0)
+        const chosen = new Set<string>()
+        if (options.olderThanMs !== undefined) {
+          const cutoff = now() - options.olderThanMs
+          for (const r of candidates)
+            if (r.lastUsedAt < cutoff) {
+              chosen.add(r.hash)
+              take(r)
+            }
+        }
+        if (options.maxBytes !== undefined)
+          for (const r of candidates) {
+            if (total <= options.maxBytes) break
+            if (!chosen.has(r.hash)) {
+              chosen.add(r.hash)
+              take(r)
+            }
+          }
+        if (!options.dryRun) {
+          for (const e of evicted) evict(e.hash, options.includeProtected === true)
+          if (evicted.length > 0 && !memory) {
+            db.pragma("incremental_vacuum")
+            db.pragma("wal_checkpoint(PASSIVE)")
+          }
+        }
+        const report: GcReport = {
+          evicted,
+          freedBytes: evicted.reduce((s, e) => s + e.size, 0),
+          remainingBytes: total,
+          abandonedUploads,
+          dryRun: options.dryRun === true
+        }
+        return report
+      }),
+
+    pin: (target) =>
+      Effect.flatMap(sql("pin", () => resolveTarget(target)), (hash): Effect.Effect<ContentHash, CacheError> =>
+        hash === undefined
+          ? Effect.fail(new UnknownTarget({ target }))
+          : sql("pin", () => {
+              db.prepare("INSERT OR IGNORE INTO pins(hash, pinned_at) VALUES (?, ?)").run(hash, now())
+              return hash as ContentHash
+            })
+      ),
+
+    unpin: (target) =>
+      Effect.flatMap(
+        sql("unpin", () => {
+          const pinned = db.prepare("SELECT 1 FROM pins WHERE hash = ?").pluck().get(target) !== undefined
+          return pinned ? target : resolveTarget(target)
+        }),
+        (hash): Effect.Effect<ContentHash, CacheError> =>
+          hash === undefined
+            ? Effect.fail(new UnknownTarget({ target }))
+            : sql("unpin", () => {
+                db.prepare("DELETE FROM pins WHERE hash = ?").run(hash)
+                return hash as ContentHash
+              })
+      ),
+
+    exportTo: (file, filter) => exportStore(internals, file, filter),
+    importFrom: (file) => importStore(internals, file)
+  }
+
+  function listArtifacts(options: LsOptions & { hash?: string }): ArtifactInfo[] {
+    flushTouches()
+    const where: string[] = []
+    const args: unknown[] = []
+    if (options.hash !== undefined) {
+      where.push("a.hash = ?")
+      args.push(options.hash)
+    }
+    if (options.kind !== undefined) {
+      where.push("a.kind = ?")
+      args.push(options.kind)
+    }
+    const order =
+      options.sort === "size" ? "a.size DESC" : options.sort === "created" ? "a.created_at DESC" : "a.last_used_at ASC"
+    const limit = options.limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(options.limit))}` : ""
+    const rows = db
+      .prepare(
+        `SELECT a.*, EXISTS(SELECT 1 FROM pins p WHERE p.hash = a.hash) AS pinned,
+           EXISTS(SELECT 1 FROM pipeline_uses u WHERE u.hash = a.hash) AS prot,
+           (SELECT count(*) FROM bindings b WHERE b.output = a.hash) AS nkeys
+         FROM artifacts a ${where.length ? "WHERE " + where.join(" AND ") : ""}
+         ORDER BY ${order}, a.hash${limit}`
+      )
+      .all(...args) as Array<ArtifactRow & { pinned: number; prot: number; nkeys: number }>
+    return rows.map((r) => ({
+      hash: r.hash as ContentHash,
+      kind: r.kind,
+      size: r.size,
+      chunks: r.chunks,
+      createdAt: r.created_at,
+      lastUsedAt: r.last_used_at,
+      pinned: r.pinned === 1,
+      protected: r.prot === 1,
+      keys: r.nkeys
+    }))
+  }
+
+  return {
+    service,
+    close: () => {
+      if (!db.open) return
+      flushTouches()
+      try {
+        if (!memory) db.pragma("wal_checkpoint(PASSIVE)")
+      } catch {
+        // Another process may hold the database; the WAL stays valid.
+      }
+      db.close()
+    }
+  }
+}

@@ -1,0 +1,236 @@
+import { describe, it } from "node:test"
+import assert from "node:assert/strict"
+import { join } from "node:path"
+import Database from "better-sqlite3"
+import { Chunk, Effect, Option, Stream } from "effect"
+import type { CacheKey, ContentHash, RunRecord } from "../../src/cache/CacheStore.js"
+import { bytes, failure, pieces, sha256, tempDir, withStore } from "./helpers.js"
+
+const C = 16 // tiny chunks: multi-chunk paths on tiny data
+
+const run = (over: Partial<RunRecord> = {}): RunRecord => ({
+  key: "k1" as CacheKey,
+  pipeline: "p.ts",
+  stage: "train",
+  stageKind: "Train",
+  preimage: { kind: "Train", version: 1, params: { lr: 0.1 } },
+  params: { lr: 0.1 },
+  inputs: {},
+  output: null,
+  outputKind: "value",
+  status: "ok",
+  startedAt: 1000,
+  endedAt: 2000,
+  metrics: { loss: 0.5 },
+  logTail: "done",
+  error: null,
+  ...over
+})
+
+describe("artifacts", () => {
+  it("names an artifact by the sha256 of its bytes and stores it once", async () => {
+    const d = bytes(100)
+    const r = await withStore((s) =>
+      Effect.gen(function* () {
+        const a = yield* s.putArtifact("value", d)
+        const b = yield* s.putArtifact("tensors", d)
+        const c = yield* s.putArtifact("value", pieces(d, [7, 30]))
+        return { a, b, c, ls: yield* s.ls(), stats: yield* s.stats() }
+      }), ":memory:", { chunkSize: C })
+    assert.equal(r.a, sha256(d))
+    assert.equal(r.b, r.a)
+    assert.equal(r.c, r.a)
+    assert.equal(r.ls.length, 1)
+    assert.equal(r.ls[0].size, 100)
+    assert.equal(r.ls[0].chunks, Math.ceil(100 / C))
+    assert.equal(r.ls[0].kind, "value")
+    assert.equal(r.stats.artifacts, 1)
+    assert.equal(r.stats.incompleteUploads, 0)
+  })
+
+  for (const n of [0, 1, C - 1, C, C + 1, 5 * C + 3]) {
+    it(`round-trips ${n} bytes through whole reads and streams, from buffers and iterables`, async () => {
+      const d = bytes(n, n + 7)
+      const r = await withStore((s) =>
+        Effect.gen(function* () {
+          const h1 = yield* s.putArtifact("checkpoint", d)
+          const whole = yield* s.readArtifact(h1)
+          const streamed = Chunk.toReadonlyArray(yield* Stream.runCollect(s.streamArtifact(h1)))
+          const info = yield* s.artifactInfo(h1)
+          return { h1, whole, streamed, info }
+        }), ":memory:", { chunkSize: C })
+      assert.equal(r.h1, sha256(d))
+      assert.deepEqual(Buffer.from(r.whole), Buffer.from(d))
+      assert.equal(r.streamed.length, Math.ceil(n / C))
+      assert.deepEqual(Buffer.concat(r.streamed.map((x) => Buffer.from(x))), Buffer.from(d))
+      assert.ok(r.streamed.every((x) => x.byteLength <= C))
+      assert.equal(Option.getOrThrow(r.info).chunks, Math.ceil(n / C))
+
+      // The same bytes arriving in awkward pieces give the same artifact.
+      const r2 = await withStore((s) =>
+        Effect.gen(function* () {
+          const h = yield* s.putArtifact("checkpoint", pieces(d, [3, C + 5, 1, 2 * C]))
+          return { h, back: yield* s.readArtifact(h) }
+        }), ":memory:", { chunkSize: C })
+      assert.equal(r2.h, sha256(d))
+      assert.deepEqual(Buffer.from(r2.back), Buffer.from(d))
+    })
+  }
+
+  it("fails with MissingArtifact for an unknown hash", async () => {
+    const e = await withStore((s) => Effect.flip(s.readArtifact("ab".repeat(32) as ContentHash)))
+    assert.equal(e._tag, "MissingArtifact")
+    const e2 = await withStore((s) => Effect.flip(Stream.runDrain(s.streamArtifact("cd".repeat(32) as ContentHash))))
+    assert.equal(e2._tag, "MissingArtifact")
+  })
+
+  it("frees the staged chunks of a body that fails half way", async () => {
+    async function* broken(): AsyncGenerator<Uint8Array> {
+      yield bytes(3 * C)
+      throw new Error("producer died")
+    }
+    const r = await withStore((s) =>
+      Effect.gen(function* () {
+        const e = yield* Effect.flip(s.putArtifact("checkpoint", broken()))
+        return { e, stats: yield* s.stats() }
+      }), ":memory:", { chunkSize: C })
+    assert.equal(r.e._tag, "StoreFailed")
+    assert.equal(r.stats.artifacts, 0)
+    assert.equal(r.stats.incompleteUploads, 0)
+  })
+
+  it("detects a tampered chunk on read, stream and verify, and verify --remove drops it", async () => {
+    const { dir, cleanup } = tempDir()
+    try {
+      const path = join(dir, "c.sqlite")
+      const d = bytes(4 * C + 1)
+      const other = bytes(2 * C, 99)
+      const [h, good] = await withStore((s) =>
+        Effect.gen(function* () {
+          const h = yield* s.putArtifact("checkpoint", d)
+          yield* s.recordRun(run({ key: "kt" as CacheKey, output: h }))
+          return [h, yield* s.putArtifact("value", other)] as const
+        }), path, { chunkSize: C })
+      // Flip one byte of the second chunk with raw SQL.
+      const raw = new Database(path)
+      const blob = raw.prepare("SELECT blob FROM artifacts WHERE hash = ?").pluck().get(h) as number
+      const chunk = raw.prepare("SELECT data FROM chunks WHERE blob = ? AND idx = 1").pluck().get(blob) as Buffer
+      chunk[3] ^= 0xff
+      raw.prepare("UPDATE chunks SET data = ? WHERE blob = ? AND idx = 1").run(chunk, blob)
+      raw.close()
+
+      const r = await withStore((s) =>
+        Effect.gen(function* () {
+          const read = yield* Effect.flip(s.readArtifact(h))
+          const streamed = yield* Effect.flip(Stream.runDrain(s.streamArtifact(h)))
+          const report = yield* s.verify()
+          const removed = yield* s.verify({ remove: true })
+          return {
+            read, streamed, report, removed,
+            has: yield* s.hasArtifact(h),
+            hit: yield* s.lookup("kt" as CacheKey),
+            goodBack: yield* s.readArtifact(good)
+          }
+        }), path, { chunkSize: C })
+      assert.equal(r.read._tag, "CorruptArtifact")
+      assert.equal(r.streamed._tag, "CorruptArtifact")
+      assert.equal(r.report.checked, 2)
+      assert.deepEqual(r.report.corrupt.map((c) => c.hash), [h])
+      assert.notEqual(r.report.corrupt[0].actual, h)
+      assert.equal(r.report.sqlite, "ok")
+      assert.equal(r.removed.removed, 1)
+      assert.equal(r.has, false)
+      assert.ok(Option.isNone(r.hit), "the key of a removed artifact misses, so its stage re-runs")
+      assert.deepEqual(Buffer.from(r.goodBack), Buffer.from(other))
+    } finally {
+      cleanup()
+    }
+  })
+
+  it("detects a missing chunk", async () => {
+    const { dir, cleanup } = tempDir()
+    try {
+      const path = join(dir, "c.sqlite")
+      const h = await withStore((s) => s.putArtifact("value", bytes(3 * C)), path, { chunkSize: C })
+      const raw = new Database(path)
+      raw.prepare("DELETE FROM chunks WHERE idx = 2").run()
+      raw.close()
+      const r = await withStore((s) => Effect.all([Effect.flip(s.readArtifact(h)), s.verify()]), path, { chunkSize: C })
+      assert.equal(r[0]._tag, "CorruptArtifact")
+      assert.match(r[1].corrupt[0].detail, /chunk 2 of 3 is missing/)
+    } finally {
+      cleanup()
+    }
+  })
+})
+
+describe("runs and keys", () => {
+  it("binds a key on an ok run, keeps history, and reports the last run of a stage", async () => {
+    const r = await withStore((s) =>
+      Effect.gen(function* () {
+        const out = yield* s.putArtifact("value", new TextEncoder().encode("42"))
+        const miss = yield* s.lookup("k1" as CacheKey)
+        yield* s.recordRun(run({ status: "failed", error: "boom", startedAt: 1, endedAt: 2 }))
+        const afterFail = yield* s.lookup("k1" as CacheKey)
+        yield* s.recordRun(run({ output: out, inputs: { x: out } }))
+        const hit = yield* s.lookup("k1" as CacheKey)
+        yield* s.recordRun(run({ key: "k2" as CacheKey, status: "interrupted", startedAt: 5000, endedAt: 5001 }))
+        return {
+          out, miss, afterFail, hit,
+          last: yield* s.lastRun("p.ts", "train"),
+          all: yield* s.runs(),
+          failed: yield* s.runs({ status: "failed" }),
+          limited: yield* s.runs({ pipeline: "p.ts", limit: 1 }),
+          since: yield* s.runs({ since: 1000 }),
+          other: yield* s.runs({ pipeline: "nope" }),
+          stats: yield* s.stats()
+        }
+      }))
+    assert.ok(Option.isNone(r.miss))
+    assert.ok(Option.isNone(r.afterFail), "a failed run never binds its key")
+    const hit = Option.getOrThrow(r.hit)
+    assert.equal(hit.output, r.out)
+    assert.deepEqual(hit.preimage, { kind: "Train", version: 1, params: { lr: 0.1 } })
+    assert.deepEqual(hit.inputs, { x: r.out })
+    assert.deepEqual(hit.metrics, { loss: 0.5 })
+    assert.equal(Option.getOrThrow(r.last).status, "interrupted")
+    assert.deepEqual(r.all.map((x) => x.status), ["interrupted", "ok", "failed"])
+    assert.equal(r.failed.length, 1)
+    assert.equal(r.failed[0].error, "boom")
+    assert.equal(r.limited.length, 1)
+    assert.equal(r.since.length, 2)
+    assert.equal(r.other.length, 0)
+    assert.equal(r.stats.keys, 1)
+    assert.deepEqual(r.stats.runsByStatus, { ok: 1, failed: 1, interrupted: 1 })
+  })
+
+  it("refuses to bind a key to an artifact that was never stored", async () => {
+    const e = await withStore((s) => Effect.flip(s.recordRun(run({ output: "ee".repeat(32) as ContentHash }))))
+    assert.equal(e._tag, "MissingArtifact")
+    const n = await withStore((s) =>
+      Effect.gen(function* () {
+        yield* Effect.ignore(s.recordRun(run({ output: "ee".repeat(32) as ContentHash })))
+        return (yield* s.runs()).length
+      }))
+    assert.equal(n, 0, "nothing is recorded when the binding fails")
+  })
+
+  it("pins by hash or by key, and rejects unknown targets", async () => {
+    const r = await withStore((s) =>
+      Effect.gen(function* () {
+        const h = yield* s.putArtifact("value", bytes(10))
+        yield* s.recordRun(run({ output: h }))
+        const byKey = yield* s.pin("k1")
+        const ls1 = yield* s.ls()
+        yield* s.unpin(h)
+        const ls2 = yield* s.ls()
+        const unknown = yield* Effect.flip(s.pin("nothing-here"))
+        return { h, byKey, ls1, ls2, unknown }
+      }))
+    assert.equal(r.byKey, r.h)
+    assert.equal(r.ls1[0].pinned, true)
+    assert.equal(r.ls1[0].keys, 1)
+    assert.equal(r.ls2[0].pinned, false)
+    assert.equal(r.unknown._tag, "UnknownTarget")
+  })
+})
