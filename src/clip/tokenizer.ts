@@ -29,7 +29,7 @@ import { gunzipSync } from "node:zlib"
 import { clipAssetPath } from "./internal/tokenizerAssets.js"
 import { bpe, CLIP_MERGE_COUNT, parseMerges, type BpeTable } from "./internal/tokenizerBpe.js"
 import { byteOfChar, idOfByte } from "./internal/tokenizerBytes.js"
-import { cleanText, splitPattern } from "./internal/tokenizerClean.js"
+import { cleanText, splitPieces } from "./internal/tokenizerClean.js"
 import { makeHtmlUnescape } from "./internal/tokenizerHtml.js"
 
 /**
@@ -276,7 +276,7 @@ const fromTable = (table: BpeTable, source: string, options: TokenizerOptions): 
   }
 
   const encodeInto = (text: string, out: number[]): void => {
-    const pieces = clean(text).match(splitPattern)
+    const pieces = splitPieces(clean(text))
     if (pieces === null) return
     for (const piece of pieces) {
       const ids = encodePiece(piece)
@@ -453,8 +453,10 @@ export const encodeText = (text: string): number[] => defaultTokenizer().encodeT
  *
  * Round trip: `decodeTokens(encodeText(t))` equals `clean(t)` once spaces are
  * removed from both (decoding puts a space after every piece, so `"dog."`
- * comes back as `"dog ."`). Exceptions: texts with lone surrogates (encoded
- * as U+FFFD), and a literal `<|endoftext|>` at the very end of a text.
+ * comes back as `"dog ."`). Exceptions: lone surrogates (encoded as
+ * U+FFFD), U+0345 (skipped by CLIP's pattern), and a literal
+ * `<|startoftext|>` at the very start or `<|endoftext|>` at the very end of
+ * a text (read as the framing).
  *
  * @since 0.1.0
  * @category utils
