@@ -1,0 +1,15 @@
+/**
+ * The scheduler: keys, plans, execution, events.
+ *
+ * @since 0.1.0
+ */
+export * from "./errors.js"
+export * from "./Event.js"
+export * from "./EventSink.js"
+export { canonicalJson, sha256Hex, UnhashableValueError } from "./hash.js"
+export { cacheKey, diffPreimage, environmentFacts, fingerprintOf, type Preimage } from "./keys.js"
+export { parseOverride, resolve, type Dag, type Node, type Override } from "./resolve.js"
+export { makePlan, plannedStages, type Plan, type PlanEntry, type PlanOptions } from "./plan.js"
+export { execute, type ExecuteOptions, type RunResult } from "./execute.js"
+export { planPipeline, resolvePipeline, runPipeline, type PlanPipelineOptions } from "./runPipeline.js"
+export { decodeTensors, encodeTensors } from "./artifacts.js"
