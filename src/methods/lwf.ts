@@ -1,0 +1,103 @@
+/**
+ * Learning without Forgetting for CLIP: keep the current model's
+ * image-to-class-prompt distribution over the classes seen so far close to
+ * the previous model's,
+ * `L_LwF = mean_i KL(softmax(z^T_i / T) || softmax(z^S_i / T))` with
+ * `z^T = s_T norm(f_T(x)) . norm(g_T(prompts))^T` from the frozen previous
+ * model and `z^S` the student's logits of the CE term.
+ *
+ * @since 0.1.0
+ */
+import { tf } from "../backend/tf.js"
+import { tokenRows } from "./data.js"
+import { klDivergence } from "./distill.js"
+import type { Method, SessionSetup } from "./method.js"
+import type { MethodModel } from "./model.js"
+import { similarityLogits } from "./similarity.js"
+
+/**
+ * The LwF term from teacher and student logits over the same classes.
+ *
+ * @since 0.1.0
+ * @category losses
+ */
+export const lwfLoss = (teacherLogits: tf.Tensor2D, studentLogits: tf.Tensor2D, temperature = 1): tf.Scalar =>
+  tf.tidy("lwfLoss", () => klDivergence(teacherLogits, studentLogits, temperature))
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface LwfOptions {
+  /** Weight of the LwF term (total = CE + alpha * L_LwF). */
+  readonly alpha: number
+  readonly temperature: number
+  /** First session (0-based) that distils; earlier ones are plain FT. */
+  readonly firstSession: number
+}
+
+/**
+ * @since 0.1.0
+ * @category constants
+ */
+export const lwfDefaults: LwfOptions = { alpha: 1, temperature: 1, firstSession: 1 }
+
+/**
+ * A frozen teacher's class-prompt features and scale, computed once per
+ * session, and its logits for a batch of images.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export interface ClassTeacher {
+  logits(images: tf.Tensor4D): tf.Tensor2D
+  dispose(): void
+}
+
+/**
+ * @since 0.1.0
+ * @category constructors
+ */
+export const classTeacher = (teacher: MethodModel, classTokens: ReadonlyArray<ReadonlyArray<number>>): ClassTeacher => {
+  const texts = tf.tidy(() => teacher.encodeText(tokenRows(classTokens)))
+  const scale = tf.tidy(() => teacher.logitScaleTensor())
+  return {
+    logits: (images) => tf.tidy("classTeacher", () => similarityLogits(teacher.encodeImage(images), texts, scale)),
+    dispose: () => {
+      texts.dispose()
+      scale.dispose()
+    },
+  }
+}
+
+/**
+ * Whether the LwF term applies in this session.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const lwfActive = (s: SessionSetup, firstSession: number): boolean => s.session.index >= firstSession
+
+/**
+ * LwF as a method (teacher: the previous session's model).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const lwf = (options: Partial<LwfOptions> = {}): Method => {
+  const o = { ...lwfDefaults, ...options }
+  return {
+    name: "LwF",
+    setup: (s) => {
+      if (!lwfActive(s, o.firstSession)) return { dispose: () => {} }
+      const teacher = classTeacher(s.previous, s.session.classTokens)
+      return {
+        extraLoss: (input) => {
+          const l = lwfLoss(teacher.logits(input.images), input.logits, o.temperature)
+          return { loss: tf.mul(l, o.alpha) as tf.Scalar, metrics: { lwf: l } }
+        },
+        dispose: () => teacher.dispose(),
+      }
+    },
+  }
+}

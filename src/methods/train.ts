@@ -1,0 +1,278 @@
+/**
+ * The one training loop every method runs: seeded shuffling into batches,
+ * gradients by `tf.variableGrads`, optional gradient surgery (GEM), global
+ * gradient-norm clipping, Adam with step decay, progress callbacks and
+ * interruption between steps. Methods differ only in the loss they compute
+ * inside the tape and in the hooks they pass here.
+ *
+ * @since 0.1.0
+ */
+import { tf } from "../backend/tf.js"
+import "./internal/gradients.js"
+import { makeAdam } from "./adam.js"
+import { InvalidOptionError, NonFiniteLossError, TrainingInterruptedError } from "./errors.js"
+import { makeRng } from "./prng.js"
+
+/**
+ * Optimisation options. `clipNorm` 0 disables clipping, `decayEvery` 0
+ * disables step decay; `maxSteps` caps the run (for smoke tests).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface TrainOptions {
+  readonly learningRate: number
+  readonly epochs: number
+  readonly batchSize: number
+  readonly clipNorm: number
+  /** Multiply the learning rate by `decayFactor` every `decayEvery` epochs. */
+  readonly decayEvery: number
+  readonly decayFactor: number
+  readonly seed: number
+  readonly beta1: number
+  readonly beta2: number
+  readonly epsilon: number
+  readonly weightDecay: number
+  readonly maxSteps?: number
+}
+
+/**
+ * The authors' settings for ViT-B/32 (one-session training): Adam, lr 1e-6,
+ * 15 epochs, batch 100, gradient-norm clip 1.0, x0.1 every 10 epochs, seed 10.
+ * Adam's betas/epsilon are PyTorch's defaults.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const paperDefaults: TrainOptions = {
+  learningRate: 1e-6,
+  epochs: 15,
+  batchSize: 100,
+  clipNorm: 1,
+  decayEvery: 10,
+  decayFactor: 0.1,
+  seed: 10,
+  beta1: 0.9,
+  beta2: 0.999,
+  epsilon: 1e-8,
+  weightDecay: 0,
+}
+
+/**
+ * Starting points for the small synthetic-world model trained from scratch
+ * (pretraining) and then fine-tuned; to be tuned with the pipelines.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const smallPretrainDefaults: TrainOptions = {
+  ...paperDefaults,
+  learningRate: 1e-3,
+  epochs: 20,
+  batchSize: 64,
+  decayEvery: 15,
+}
+
+/**
+ * @since 0.1.0
+ * @category constants
+ */
+export const smallFinetuneDefaults: TrainOptions = {
+  ...paperDefaults,
+  learningRate: 1e-4,
+  epochs: 10,
+  batchSize: 32,
+  decayEvery: 0,
+}
+
+/**
+ * One progress report, after each optimiser step.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Progress {
+  readonly step: number
+  readonly total: number
+  readonly epoch: number
+  readonly learningRate: number
+  readonly metrics: Readonly<Record<string, number>>
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface TrainHooks {
+  readonly onProgress?: (p: Progress) => void
+  readonly signal?: AbortSignal
+}
+
+/**
+ * What one step computes inside the gradient tape: the loss to minimise and
+ * any named scalars to report (their values are read after the step).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface StepLoss {
+  readonly loss: tf.Scalar
+  readonly metrics?: Readonly<Record<string, tf.Scalar>>
+}
+
+type Grads = Array<tf.Tensor | undefined>
+
+/**
+ * A training problem for {@link train}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface TrainSpec {
+  /** Method name, for errors and reports. */
+  readonly name: string
+  /** Examples per epoch; batches are drawn from a seeded permutation of 0..size-1. */
+  readonly size: number
+  /** Variables the loss is differentiated with respect to. */
+  readonly variables: ReadonlyArray<tf.Variable>
+  /** The loss of one batch (runs inside `tf.variableGrads`). */
+  readonly loss: (batch: ReadonlyArray<number>, step: number) => StepLoss
+  /**
+   * When the optimiser updates other variables than the differentiated ones
+   * (RKR's rectifiers), their gradients from those of `variables`.
+   */
+  readonly reparameterize?: {
+    readonly variables: ReadonlyArray<tf.Variable>
+    readonly beforeStep: () => void
+    readonly gradients: (grads: Grads) => Grads
+  }
+  /** Gradient surgery before clipping (GEM / A-GEM); returns new tensors. */
+  readonly adjustGradients?: (grads: Grads, step: number) => Grads
+  /** After each update (logit-scale clamp, weight averaging). */
+  readonly afterStep?: (step: number) => void
+}
+
+/**
+ * Mean of each metric over an epoch, and the number of steps run.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface TrainResult {
+  readonly steps: number
+  readonly epochs: ReadonlyArray<Readonly<Record<string, number>>>
+}
+
+/**
+ * Learning rate at `epoch` under step decay.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const learningRateAt = (options: TrainOptions, epoch: number): number =>
+  options.decayEvery > 0 ? options.learningRate * Math.pow(options.decayFactor, Math.floor(epoch / options.decayEvery)) : options.learningRate
+
+/**
+ * Scale gradients so their global L2 norm is at most `maxNorm` (PyTorch's
+ * `clip_grad_norm_`: factor `maxNorm / (norm + 1e-6)` when below 1).
+ * Returns new tensors and the norm before clipping.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const clipByGlobalNorm = (grads: Grads, maxNorm: number): { grads: Grads; norm: number } => {
+  const present = grads.filter((g): g is tf.Tensor => g !== undefined)
+  const norm = present.length === 0
+    ? 0
+    : tf.tidy(() => Math.sqrt(tf.addN(present.map((g) => tf.sum(tf.square(g)))).dataSync()[0]))
+  const factor = maxNorm > 0 && norm > maxNorm ? maxNorm / (norm + 1e-6) : 1
+  return { grads: grads.map((g) => (g === undefined ? undefined : tf.mul(g, factor))), norm }
+}
+
+const batchesOf = (order: number[], size: number): number[][] => {
+  const out: number[][] = []
+  for (let i = 0; i < order.length; i += size) out.push(order.slice(i, i + size))
+  return out
+}
+
+const validate = (name: string, o: TrainOptions, size: number): void => {
+  const bad = (option: string, reason: string) => new InvalidOptionError({ method: name, option, reason })
+  if (!(o.learningRate > 0)) throw bad("learningRate", `must be > 0, got ${o.learningRate}`)
+  if (!(Number.isInteger(o.epochs) && o.epochs >= 1)) throw bad("epochs", `must be a positive integer, got ${o.epochs}`)
+  if (!(Number.isInteger(o.batchSize) && o.batchSize >= 1)) throw bad("batchSize", `must be a positive integer, got ${o.batchSize}`)
+  if (!(o.clipNorm >= 0)) throw bad("clipNorm", `must be >= 0, got ${o.clipNorm}`)
+  if (size < 1) throw bad("data", "has no examples")
+}
+
+const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
+/**
+ * Run the training loop. Resolves with per-epoch mean metrics; rejects with
+ * `TrainingInterruptedError` when `hooks.signal` aborts (checked between
+ * steps: the model keeps the completed steps) and `NonFiniteLossError` when
+ * the loss stops being finite. Tensor count is constant across steps.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const train = async (spec: TrainSpec, options: TrainOptions, hooks: TrainHooks = {}): Promise<TrainResult> => {
+  validate(spec.name, options, spec.size)
+  const rng = makeRng(options.seed)
+  const stepsPerEpoch = Math.ceil(spec.size / options.batchSize)
+  const total = Math.min(stepsPerEpoch * options.epochs, options.maxSteps ?? Infinity)
+  const updated = spec.reparameterize?.variables ?? spec.variables
+  const adam = makeAdam(updated, options)
+  const epochs: Array<Record<string, number>> = []
+  let step = 0
+  try {
+    for (let epoch = 0; epoch < options.epochs && step < total; epoch++) {
+      const lr = learningRateAt(options, epoch)
+      const sums: Record<string, number> = {}
+      let count = 0
+      for (const batch of batchesOf(rng.permutation(spec.size), options.batchSize)) {
+        if (step >= total) break
+        if (hooks.signal?.aborted) throw new TrainingInterruptedError({ method: spec.name, step, total })
+        spec.reparameterize?.beforeStep()
+        let kept: Record<string, tf.Scalar> = {}
+        const { value, grads } = tf.variableGrads(() => {
+          const out = spec.loss(batch, step)
+          kept = Object.fromEntries(Object.entries(out.metrics ?? {}).map(([k, v]) => [k, tf.keep(v)]))
+          return out.loss
+        }, spec.variables as tf.Variable[])
+        const metrics: Record<string, number> = { loss: value.dataSync()[0] }
+        value.dispose()
+        for (const [k, v] of Object.entries(kept)) {
+          metrics[k] = v.dataSync()[0]
+          v.dispose()
+        }
+        let aligned: Grads = spec.variables.map((v) => grads[v.name] ?? undefined)
+        const release = (next: Grads) => {
+          aligned.forEach((g) => g?.dispose())
+          aligned = next
+        }
+        if (spec.reparameterize !== undefined) release(spec.reparameterize.gradients(aligned))
+        if (spec.adjustGradients !== undefined) release(spec.adjustGradients(aligned, step))
+        if (options.clipNorm > 0) {
+          const clipped = clipByGlobalNorm(aligned, options.clipNorm)
+          metrics.gradNorm = clipped.norm
+          release(clipped.grads)
+        }
+        for (const [term, v] of Object.entries(metrics)) {
+          if (!Number.isFinite(v) && term !== "gradNorm") throw new NonFiniteLossError({ method: spec.name, step, term, value: v })
+        }
+        adam.apply(aligned, lr)
+        release([])
+        spec.afterStep?.(step)
+        step += 1
+        count += 1
+        for (const [k, v] of Object.entries(metrics)) sums[k] = (sums[k] ?? 0) + v
+        hooks.onProgress?.({ step, total, epoch, learningRate: lr, metrics })
+        await nextTick()
+      }
+      epochs.push(Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / Math.max(count, 1)])))
+    }
+  } finally {
+    adam.dispose()
+  }
+  return { steps: step, epochs }
+}

@@ -1,0 +1,167 @@
+/**
+ * VR-LwF (vocabulary-replay LwF), the paper's method, as the authors' code
+ * does it. Each batch draws 100 pseudo-classes `[START, 8 random ids, END]`;
+ * with `P` their token rows,
+ *
+ *   z^T = exp(s_T) norm(f_T(x)) . norm(g_T(P))^T     (frozen teacher)
+ *   z^S = exp(s_S) norm(f_S(x)) . norm(g_S(P))^T     (student, own scale)
+ *   L_VR = mean_i KL(softmax(z^T_i) || softmax(z^S_i))   (temperature 1)
+ *   L = CE + alpha (L_LwF + L_VR),  alpha = 0.5,
+ *
+ * with `L_LwF` (over the class prompts seen so far) from the second session
+ * on. The teacher is the model at the start of the session: the original
+ * model for one-session training, the previous session's for multi-session.
+ *
+ * Options beyond the paper: the number and length of pseudo-classes, and a
+ * fixed vocabulary pool (random sequences or real words, embedded once with
+ * `embedVocabulary`) from which each batch takes its classes instead of
+ * redrawing.
+ *
+ * @since 0.1.0
+ */
+import { tf } from "../backend/tf.js"
+import { klDivergence } from "./distill.js"
+import { InvalidOptionError } from "./errors.js"
+import { trainsText } from "./finetune.js"
+import { classTeacher, lwfActive, lwfLoss } from "./lwf.js"
+import type { ExtraLoss, Method } from "./method.js"
+import { similarityLogits } from "./similarity.js"
+import { drawPseudoClasses, embedVocabulary, sampleIndices } from "./vocabulary.js"
+
+/**
+ * The VR term: KL between teacher and student distributions over the replayed
+ * vocabulary, from features (each side normalised and scaled by its own
+ * logit scale).
+ *
+ * @since 0.1.0
+ * @category losses
+ */
+export const vrLoss = (
+  teacher: { readonly images: tf.Tensor2D; readonly texts: tf.Tensor2D; readonly scale: tf.Scalar | number },
+  student: { readonly images: tf.Tensor2D; readonly texts: tf.Tensor2D; readonly scale: tf.Scalar | number },
+  temperature = 1,
+): tf.Scalar =>
+  tf.tidy("vrLoss", () =>
+    klDivergence(
+      similarityLogits(teacher.images, teacher.texts, teacher.scale),
+      similarityLogits(student.images, student.texts, student.scale),
+      temperature,
+    ))
+
+/**
+ * The VR-LwF total `CE + alpha (L_LwF + L_VR)` (`lwf` absent before the
+ * second session).
+ *
+ * @since 0.1.0
+ * @category losses
+ */
+export const vrlwfTotal = (ce: tf.Scalar, vr: tf.Scalar, lwf: tf.Scalar | undefined, alpha: number): tf.Scalar =>
+  tf.tidy("vrlwfTotal", () => tf.add(ce, tf.mul(lwf === undefined ? vr : tf.add(lwf, vr), alpha)) as tf.Scalar)
+
+/**
+ * Where the replayed classes come from. `random`: fresh pseudo-classes every
+ * batch (the paper). `pool`: a fixed list of token rows (random sequences
+ * drawn once, or real words), of which each batch uses `count` (all when
+ * `count` >= pool size); `teacherFeatures` may carry the teacher's features of
+ * the pool, precomputed by `embedVocabulary` (a cached stage output).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Vocabulary =
+  | { readonly kind: "random" }
+  | { readonly kind: "pool"; readonly ids: ReadonlyArray<ReadonlyArray<number>>; readonly teacherFeatures?: tf.Tensor2D }
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface VrlwfOptions {
+  readonly alpha: number
+  /** Pseudo-classes per batch (paper: 100). */
+  readonly count: number
+  /** Random tokens per pseudo-class (paper: 8). */
+  readonly length: number
+  readonly temperature: number
+  readonly vocabulary: Vocabulary
+  /** First session (0-based) with the LwF term (paper: the second). */
+  readonly lwfFirstSession: number
+}
+
+/**
+ * @since 0.1.0
+ * @category constants
+ */
+export const vrlwfDefaults: VrlwfOptions = {
+  alpha: 0.5,
+  count: 100,
+  length: 8,
+  temperature: 1,
+  vocabulary: { kind: "random" },
+  lwfFirstSession: 1,
+}
+
+/**
+ * VR-LwF as a method.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const vrlwf = (options: Partial<VrlwfOptions> = {}): Method => {
+  const o = { ...vrlwfDefaults, ...options }
+  if (!(o.alpha >= 0)) throw new InvalidOptionError({ method: "VR-LwF", option: "alpha", reason: `must be >= 0, got ${o.alpha}` })
+  return {
+    name: "VR-LwF",
+    setup: (s) => {
+      const teacher = s.previous
+      const contextLength = s.model.config.contextLength
+      const textTrained = trainsText(s.part)
+      // When neither tower's text side moves, the student's vocabulary features equal the teacher's.
+      const sharedText = !textTrained && s.previousIsStart
+      const teacherScale = tf.tidy(() => teacher.logitScaleTensor())
+      const classes = lwfActive(s, o.lwfFirstSession) ? classTeacher(teacher, s.session.classTokens) : undefined
+      const pool = o.vocabulary.kind === "pool" ? o.vocabulary : undefined
+      if (pool !== undefined && pool.ids.length === 0) {
+        throw new InvalidOptionError({ method: "VR-LwF", option: "vocabulary.ids", reason: "is empty" })
+      }
+      const ownPoolFeatures = pool !== undefined && pool.teacherFeatures === undefined
+      const poolTeacher = pool === undefined ? undefined : (pool.teacherFeatures ?? embedVocabulary(teacher, pool.ids))
+      const poolStudent = pool === undefined || textTrained || sharedText ? undefined : embedVocabulary(s.model, pool.ids)
+      return {
+        extraLoss: (input): ExtraLoss => {
+          let teacherTexts: tf.Tensor2D
+          let studentTexts: tf.Tensor2D
+          if (pool === undefined || poolTeacher === undefined) {
+            const ids = drawPseudoClasses(s.rng, { count: o.count, length: o.length, contextLength })
+            teacherTexts = teacher.encodeText(ids)
+            studentTexts = sharedText ? teacherTexts : s.model.encodeText(ids)
+          } else {
+            const pick = sampleIndices(s.rng, pool.ids.length, o.count)
+            const idx = tf.tensor1d(pick, "int32")
+            teacherTexts = tf.gather(poolTeacher, idx)
+            studentTexts = sharedText
+              ? teacherTexts
+              : poolStudent !== undefined
+                ? tf.gather(poolStudent, idx)
+                : s.model.encodeText(pick.map((i) => pool.ids[i].slice()))
+          }
+          const teacherImages = teacher.encodeImage(input.images)
+          const vr = vrLoss(
+            { images: teacherImages, texts: teacherTexts, scale: teacherScale },
+            { images: input.studentImages, texts: studentTexts, scale: input.studentScale },
+            o.temperature,
+          )
+          if (classes === undefined) return { loss: tf.mul(vr, o.alpha) as tf.Scalar, metrics: { vr } }
+          const lwf = lwfLoss(classes.logits(input.images), input.logits, o.temperature)
+          return { loss: tf.mul(tf.add(lwf, vr), o.alpha) as tf.Scalar, metrics: { vr, lwf } }
+        },
+        dispose: () => {
+          teacherScale.dispose()
+          classes?.dispose()
+          if (ownPoolFeatures) poolTeacher?.dispose()
+          poolStudent?.dispose()
+        },
+      }
+    },
+  }
+}
