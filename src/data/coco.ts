@@ -1,0 +1,297 @@
+/**
+ * COCO for the paper's protocol: object crops as the target task and
+ * image-caption pairs for retrieval.
+ *
+ * - `openCocoCrops`: every box of `instances_*.json` wider *and* taller than
+ *   `minBoxSize` (4 px) becomes one labelled crop; the 80 categories, sorted
+ *   by COCO id, get contiguous labels 0..79 and their COCO names.
+ * - `openCocoCaptions`: images of `captions_*.json` with all their captions.
+ * - `openKarpathy`: the Karpathy split file (`dataset_coco.json`,
+ *   `dataset_flickr30k.json`): `images[].split`, `filepath`, `filename`,
+ *   `sentences[].raw`. COCO's 5k test is `folds(set, 1000)` (five folds of
+ *   1k); Flickr30K's test split is 1k images.
+ *
+ * Annotation JSON is parsed whole (V8 caps a string near 512 MiB, enough for
+ * `instances_train2014.json`); pixels are decoded on demand, with a small
+ * cache of decoded images so consecutive crops of one image decode it once.
+ *
+ * @since 0.1.0
+ */
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { DataFileMissing, DataFormatError, ImageDecodeError, LabelOutOfRange } from "./errors.js"
+import { type CaptionedImages, captionedImages, type LabeledImages, labeledImages, materialize } from "./ImageSet.js"
+import { type Box, cropResized, decodeFull, decodeResized, mapLimit, type RawImage } from "./internal/decode.js"
+
+const readJson = (file: string): unknown => {
+  let text: string
+  try {
+    text = fs.readFileSync(file, "utf8")
+  } catch (cause) {
+    throw new DataFileMissing({ file, cause })
+  }
+  try {
+    return JSON.parse(text)
+  } catch (cause) {
+    throw new DataFormatError({ file, reason: `not valid JSON (${String(cause)})` })
+  }
+}
+
+const arrayField = (file: string, obj: unknown, field: string): Array<Record<string, unknown>> => {
+  const v = (obj as Record<string, unknown> | null)?.[field]
+  if (!Array.isArray(v)) throw new DataFormatError({ file, reason: `field "${field}" is missing or not an array` })
+  return v as Array<Record<string, unknown>>
+}
+
+const num = (file: string, rec: Record<string, unknown>, field: string, record: number, where: string): number => {
+  const v = rec[field]
+  if (typeof v !== "number" || !Number.isFinite(v)) {
+    throw new DataFormatError({ file, record, reason: `${where}.${field} is not a number` })
+  }
+  return v
+}
+
+const str = (file: string, rec: Record<string, unknown>, field: string, record: number, where: string): string => {
+  const v = rec[field]
+  if (typeof v !== "string") throw new DataFormatError({ file, record, reason: `${where}.${field} is not a string` })
+  return v
+}
+
+const imageFiles = (file: string, json: unknown, dir: string): Map<number, string> => {
+  const out = new Map<number, string>()
+  arrayField(file, json, "images").forEach((im, k) => {
+    out.set(num(file, im, "id", k, "images[]"), path.join(dir, str(file, im, "file_name", k, "images[]")))
+  })
+  return out
+}
+
+/** Decoded full images, shared by the crops cut from them (LRU, in-flight deduped). */
+const imageCache = (capacity: number) => {
+  const cache = new Map<string, Promise<RawImage>>()
+  return (file: string, record: number): Promise<RawImage> => {
+    const hit = cache.get(file)
+    if (hit) {
+      cache.delete(file)
+      cache.set(file, hit)
+      return hit
+    }
+    if (!fs.existsSync(file)) return Promise.reject(new DataFileMissing({ file }))
+    const p = decodeFull(file, record)
+    p.catch(() => cache.delete(file))
+    cache.set(file, p)
+    while (cache.size > capacity) cache.delete(cache.keys().next().value!)
+    return p
+  }
+}
+
+const sizeOf = (size: number | undefined) => size ?? 224
+
+/**
+ * Options of `openCocoCrops`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CocoCropsOptions {
+  /** `instances_*.json`. */
+  readonly annotations: string
+  /** The folder holding the images (`file_name` is relative to it). */
+  readonly images: string
+  /** Square crop size in pixels (default 224). */
+  readonly size?: number
+  /** Boxes must be wider and taller than this (default 4 px). */
+  readonly minBoxSize?: number
+  /** Drop `iscrowd` boxes (default false: the paper filters by size only). */
+  readonly excludeCrowd?: boolean
+  /** Decode every image at open and drop crops of those that fail, counting them. */
+  readonly skipBad?: boolean
+  readonly name?: string
+  readonly concurrency?: number
+  readonly inMemory?: boolean
+}
+
+/**
+ * COCO's category names in label order (sorted by COCO id), from an
+ * instances file.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const cocoCategories = (annotations: string): Array<{ readonly id: number; readonly name: string }> => {
+  const json = readJson(annotations)
+  return arrayField(annotations, json, "categories")
+    .map((c, k) => ({ id: num(annotations, c, "id", k, "categories[]"), name: str(annotations, c, "name", k, "categories[]") }))
+    .sort((a, b) => a.id - b.id)
+}
+
+/**
+ * Opens the object crops of a COCO instances file as a `LabeledImages`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const openCocoCrops = async (options: CocoCropsOptions): Promise<LabeledImages> => {
+  const file = options.annotations
+  const json = readJson(file)
+  const cats = arrayField(file, json, "categories")
+    .map((c, k) => ({ id: num(file, c, "id", k, "categories[]"), name: str(file, c, "name", k, "categories[]") }))
+    .sort((a, b) => a.id - b.id)
+  const labelOf = new Map(cats.map((c, k) => [c.id, k]))
+  const files = imageFiles(file, json, options.images)
+  const min = options.minBoxSize ?? 4
+  type Crop = { readonly ann: number; readonly imageId: number; readonly annId: number; readonly box: Box; readonly label: number }
+  const crops: Array<Crop> = []
+  arrayField(file, json, "annotations").forEach((a, k) => {
+    const bbox = a["bbox"]
+    if (!Array.isArray(bbox) || bbox.length !== 4 || bbox.some((x) => typeof x !== "number")) {
+      throw new DataFormatError({ file, record: k, reason: "annotations[].bbox is not [x, y, w, h]" })
+    }
+    const [x, y, w, h] = bbox as [number, number, number, number]
+    if (!(w > min && h > min)) return
+    if (options.excludeCrowd && a["iscrowd"] === 1) return
+    const imageId = num(file, a, "image_id", k, "annotations[]")
+    const catId = num(file, a, "category_id", k, "annotations[]")
+    const label = labelOf.get(catId)
+    if (label === undefined) throw new LabelOutOfRange({ file, record: k, label: catId, numClasses: cats.length })
+    if (!files.has(imageId)) throw new DataFormatError({ file, record: k, reason: `image_id ${imageId} is not in images[]` })
+    crops.push({ ann: k, imageId, annId: typeof a["id"] === "number" ? a["id"] : k, box: { left: x, top: y, width: w, height: h }, label })
+  })
+  crops.sort((a, b) => a.imageId - b.imageId || a.annId - b.annId)
+  const size = sizeOf(options.size)
+  const concurrency = options.concurrency ?? 8
+  const decode = imageCache(Math.max(8, concurrency))
+  let kept = crops
+  let skipped = 0
+  if (options.skipBad) {
+    const ids = [...new Set(crops.map((c) => c.imageId))]
+    const ok = await mapLimit(ids, concurrency, (id) =>
+      decodeFull(files.get(id)!, -1).then(() => true, (e) => {
+        if (e instanceof ImageDecodeError) return false
+        throw e
+      }))
+    const bad = new Set(ids.filter((_, k) => !ok[k]))
+    kept = crops.filter((c) => !bad.has(c.imageId))
+    skipped = crops.length - kept.length
+  }
+  const per = size * size * 3
+  const ds = labeledImages({
+    name: options.name ?? `coco-crops/${path.basename(file, ".json")}`,
+    height: size,
+    width: size,
+    channels: 3,
+    size: kept.length,
+    skipped,
+    classNames: cats.map((c) => c.name),
+    labels: Int32Array.from(kept, (c) => c.label),
+    readInto: async (indices, out) => {
+      await mapLimit(Array.from(indices), concurrency, async (i, k) => {
+        const c = kept[i]!
+        const f = files.get(c.imageId)!
+        out.set(await cropResized(await decode(f, i), c.box, f, i, size, size), k * per)
+      })
+    }
+  })
+  return options.inMemory ? materialize(ds) : ds
+}
+
+/**
+ * Options shared by the caption readers.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CaptionOptions {
+  /** Folder the image paths are relative to. */
+  readonly images: string
+  /** Square output size (default 224). */
+  readonly size?: number
+  readonly name?: string
+  readonly concurrency?: number
+  readonly inMemory?: boolean
+}
+
+const captionSet = async (
+  name: string,
+  files: ReadonlyArray<string>,
+  captions: ReadonlyArray<ReadonlyArray<string>>,
+  options: CaptionOptions
+): Promise<CaptionedImages> => {
+  const size = sizeOf(options.size)
+  const per = size * size * 3
+  const ds = captionedImages({
+    name,
+    height: size,
+    width: size,
+    channels: 3,
+    size: files.length,
+    captions,
+    readInto: async (indices, out) => {
+      await mapLimit(Array.from(indices), options.concurrency ?? 8, async (i, k) => {
+        const f = files[i]!
+        if (!fs.existsSync(f)) throw new DataFileMissing({ file: f })
+        out.set(await decodeResized(f, i, size, size), k * per)
+      })
+    }
+  })
+  return options.inMemory ? materialize(ds) : ds
+}
+
+/**
+ * Opens a COCO `captions_*.json` as a `CaptionedImages`: images in id order
+ * (those with at least one caption), captions in annotation order.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const openCocoCaptions = (options: CaptionOptions & { readonly annotations: string }): Promise<CaptionedImages> => {
+  const file = options.annotations
+  const json = readJson(file)
+  const files = imageFiles(file, json, options.images)
+  const byImage = new Map<number, Array<{ id: number; text: string }>>()
+  arrayField(file, json, "annotations").forEach((a, k) => {
+    const imageId = num(file, a, "image_id", k, "annotations[]")
+    if (!files.has(imageId)) throw new DataFormatError({ file, record: k, reason: `image_id ${imageId} is not in images[]` })
+    const list = byImage.get(imageId) ?? []
+    list.push({ id: typeof a["id"] === "number" ? a["id"] : k, text: str(file, a, "caption", k, "annotations[]").trim() })
+    byImage.set(imageId, list)
+  })
+  const ids = [...byImage.keys()].sort((a, b) => a - b)
+  return captionSet(
+    options.name ?? `coco-captions/${path.basename(file, ".json")}`,
+    ids.map((id) => files.get(id)!),
+    ids.map((id) => byImage.get(id)!.sort((a, b) => a.id - b.id).map((c) => c.text)),
+    options
+  )
+}
+
+/**
+ * Opens one split of a Karpathy split file as a `CaptionedImages`, in file
+ * order. `split` may list several ("train" and "restval" make Karpathy's
+ * full training set).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const openKarpathy = (
+  options: CaptionOptions & {
+    readonly file: string
+    readonly split: "train" | "val" | "test" | "restval" | ReadonlyArray<string>
+  }
+): Promise<CaptionedImages> => {
+  const file = options.file
+  const json = readJson(file)
+  const splits = new Set(typeof options.split === "string" ? [options.split] : options.split)
+  const files: Array<string> = []
+  const caps: Array<Array<string>> = []
+  arrayField(file, json, "images").forEach((im, k) => {
+    if (!splits.has(str(file, im, "split", k, "images[]"))) return
+    const sentences = im["sentences"]
+    if (!Array.isArray(sentences) || sentences.length === 0) {
+      throw new DataFormatError({ file, record: k, reason: "images[].sentences is missing or empty" })
+    }
+    const fp = typeof im["filepath"] === "string" ? im["filepath"] : ""
+    files.push(path.join(options.images, fp, str(file, im, "filename", k, "images[]")))
+    caps.push(sentences.map((s, j) => str(file, s as Record<string, unknown>, "raw", k, `images[].sentences[${j}]`).trim()))
+  })
+  return captionSet(options.name ?? `${path.basename(file, ".json")}/${[...splits].join("+")}`, files, caps, options)
+}
