@@ -16,7 +16,7 @@ import { dirname, join } from "node:path"
 import { tf } from "../backend/tf.js"
 import { checkTensors, CONFIG_METADATA_KEY, readCheckpoint, type Checkpoint, type CheckpointOptions } from "./checkpoint.js"
 import { validateConfig, type ClipConfig } from "./config.js"
-import { ClipConfigError, WeightsMismatchError } from "./errors.js"
+import { ClipConfigError, SafetensorsError, WeightsMismatchError } from "./errors.js"
 import { paramSpecs, type ParamSpec } from "./parameters.js"
 import { parseSafetensors, serializeSafetensors } from "./safetensors.js"
 import { textTransformer } from "./textTransformer.js"
@@ -254,7 +254,12 @@ export const readSideConfig = async (path: string): Promise<CheckpointOptions["s
  * @category constructors
  */
 export const inspectClip = async (path: string, options: LoadOptions = {}): Promise<Checkpoint> => {
-  const bytes = await readFile(path)
+  let bytes: Buffer
+  try {
+    bytes = await readFile(path)
+  } catch (e) {
+    throw new SafetensorsError({ file: path, reason: `cannot read the file (${e instanceof Error ? e.message : String(e)})` })
+  }
   const sideConfig = await readSideConfig(path)
   return readCheckpoint(parseSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path), {
     ...(options.config === undefined ? {} : { config: options.config }),
