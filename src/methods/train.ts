@@ -240,11 +240,9 @@ export const train = async (spec: TrainSpec, options: TrainOptions, hooks: Train
           return out.loss
         }, spec.variables as tf.Variable[])
         const metrics: Record<string, number> = { loss: value.dataSync()[0] }
+        for (const [k, v] of Object.entries(kept)) metrics[k] = v.dataSync()[0]
         value.dispose()
-        for (const [k, v] of Object.entries(kept)) {
-          metrics[k] = v.dataSync()[0]
-          v.dispose()
-        }
+        for (const v of Object.values(kept)) v.dispose()
         let aligned: Grads = spec.variables.map((v) => grads[v.name] ?? undefined)
         const release = (next: Grads) => {
           aligned.forEach((g) => g?.dispose())

@@ -270,7 +270,8 @@ const configs: Record<string, { inputsToSave?: string[]; outputsToSave?: boolean
           ]
           const moved = tf.transpose(d, outerPerm)
           const flat = tf.reshape(moved, [indices.size, ...moved.shape.slice(idxRank)])
-          const summed = tf.unsortedSegmentSum(flat, tf.reshape(tf.cast(indices, "int32"), [indices.size]), x.shape[axis])
+          // scatterND sums duplicate indices; unsortedSegmentSum's CPU kernel loops over every segment (the whole vocabulary).
+          const summed = tf.scatterND(tf.reshape(tf.cast(indices, "int32"), [indices.size, 1]), flat, [x.shape[axis], ...flat.shape.slice(1)])
           const back = [...Array.from({ length: axis }, (_, i) => i + 1), 0, ...Array.from({ length: x.rank - axis - 1 }, (_, i) => axis + 1 + i)]
           return tf.transpose(summed, back)
         },
