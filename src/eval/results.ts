@@ -317,7 +317,14 @@ export const sessionPoints = (tables: ReadonlyArray<EvalTable> | EvalTable, opti
 export const accuracyMatrices = (
   tables: ReadonlyArray<EvalTable> | EvalTable,
   options: ResultOptions = {},
-): ReadonlyArray<{ method: string; setting: Readonly<Record<string, unknown>>; tasks: ReadonlyArray<string>; acc: AccuracyMatrix }> => {
+): ReadonlyArray<{
+  method: string
+  setting: Readonly<Record<string, unknown>>
+  tasks: ReadonlyArray<string>
+  acc: AccuracyMatrix
+  /** Session -1 accuracies of the session tasks, when evaluated. */
+  pretrained?: ReadonlyArray<number | null>
+}> => {
   const records = flatten(tables)
   const source = options.source ?? "results"
   const out = []
@@ -326,7 +333,13 @@ export const accuracyMatrices = (
     if (m === undefined) continue
     const tasks = Array<string>(m.acc[0].length).fill("")
     for (const r of g.records) if (r.role === "session") tasks[r.taskIndex!] = r.task
-    out.push({ method: g.method, setting: g.setting, tasks: tasks.map((t, i) => t || `task ${i}`), acc: m.acc })
+    out.push({
+      method: g.method,
+      setting: g.setting,
+      tasks: tasks.map((t, i) => t || `task ${i}`),
+      acc: m.acc,
+      ...(m.pretrained === undefined ? {} : { pretrained: m.pretrained }),
+    })
   }
   return out
 }
