@@ -243,7 +243,7 @@ const captionSet = async (
  * @since 0.1.0
  * @category constructors
  */
-export const openCocoCaptions = (options: CaptionOptions & { readonly annotations: string }): Promise<CaptionedImages> => {
+export const openCocoCaptions = async (options: CaptionOptions & { readonly annotations: string }): Promise<CaptionedImages> => {
   const file = options.annotations
   const json = readJson(file)
   const files = imageFiles(file, json, options.images)
@@ -272,7 +272,7 @@ export const openCocoCaptions = (options: CaptionOptions & { readonly annotation
  * @since 0.1.0
  * @category constructors
  */
-export const openKarpathy = (
+export const openKarpathy = async (
   options: CaptionOptions & {
     readonly file: string
     readonly split: "train" | "val" | "test" | "restval" | ReadonlyArray<string>

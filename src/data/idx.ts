@@ -152,7 +152,7 @@ const find = (dir: string, base: string): string => {
  * @since 0.1.0
  * @category constructors
  */
-export const openMnist = (options: MnistOptions): Promise<LabeledImages> => {
+export const openMnist = async (options: MnistOptions): Promise<LabeledImages> => {
   const prefix = options.split === "train" ? "train" : "t10k"
   const variant = options.variant ?? "fashion-mnist"
   return openIdx({
