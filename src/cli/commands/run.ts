@@ -1,0 +1,81 @@
+/**
+ * `clipcl run FILE`: validate (exit 2 on problems, nothing written), open
+ * the cache, plan, execute with the chosen renderer consuming the event
+ * PubSub. Exit 0, 1 (a stage failed or was skipped), 130 (interrupted).
+ *
+ * @since 0.1.0
+ */
+import { existsSync } from "node:fs"
+import { fileURLToPath } from "node:url"
+import { Data, Deferred, Effect, Exit, Fiber, PubSub } from "effect"
+import type { Command } from "../args.js"
+import type { EngineEvent } from "../../scheduler/Event.js"
+import { EventSink, fromPubSub } from "../../scheduler/EventSink.js"
+import { execute } from "../../scheduler/execute.js"
+import { makePlan } from "../../scheduler/plan.js"
+import { openCache, type CliIO } from "../io.js"
+import { chooseRenderer, consumeUntilSummary } from "../render.js"
+import { loadAndResolve } from "./common.js"
+
+/**
+ * `--backend NAME` was refused by the backend module.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class BackendInitFailed extends Data.TaggedError("BackendInitFailed")<{ readonly backend: string; readonly detail: string }> {
+  override get message(): string {
+    return `--backend ${this.backend}: ${this.detail}`
+  }
+}
+
+/**
+ * Call `initBackend(name)` of `src/backend/index` when that module exists
+ * (it belongs to the backend area; without it the flag is only recorded).
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const initBackend = (name: string | undefined): Effect.Effect<void, BackendInitFailed> =>
+  name === undefined
+    ? Effect.void
+    : Effect.tryPromise({
+        try: async () => {
+          for (const ext of [".ts", ".js"]) {
+            const url = new URL(`../../backend/index${ext}`, import.meta.url)
+            if (!existsSync(fileURLToPath(url))) continue
+            const mod = (await import(url.href)) as { initBackend?: (n: string) => unknown }
+            if (typeof mod.initBackend === "function") await mod.initBackend(name)
+            return
+          }
+        },
+        catch: (e) => new BackendInitFailed({ backend: name, detail: (e as Error)?.message ?? String(e) })
+      })
+
+/**
+ * @since 0.1.0
+ * @category constructors
+ */
+export const runCommand = (cmd: Extract<Command, { _tag: "run" }>, io: CliIO) =>
+  Effect.gen(function* () {
+    const { dag, only, force } = yield* loadAndResolve(cmd.file, cmd.set, cmd.only, cmd.force)
+    yield* initBackend(cmd.backend)
+    return yield* Effect.scoped(
+      Effect.gen(function* () {
+        const pubsub = yield* PubSub.unbounded<EngineEvent>()
+        const sub = yield* PubSub.subscribe(pubsub)
+        const renderer = yield* Effect.promise(() => chooseRenderer({ json: cmd.json, noTui: cmd.noTui, isTTY: io.isTTY, write: io.stdout }))
+        const consumer = yield* Effect.fork(consumeUntilSummary(sub, renderer))
+        const stop = yield* Deferred.make<void>()
+        const unregister = io.onInterrupt(() => Deferred.unsafeDone(stop, Exit.void))
+        yield* Effect.addFinalizer(() => Effect.sync(unregister))
+        const plan = yield* makePlan(dag, { only, force })
+        const result = yield* execute(plan, { jobs: cmd.jobs, failFast: cmd.failFast, backend: cmd.backend, stop }).pipe(
+          Effect.provideService(EventSink, fromPubSub(pubsub))
+        )
+        yield* Fiber.join(consumer)
+        yield* Effect.promise(() => renderer.close())
+        return result.interrupted ? 130 : result.failed + result.skipped > 0 ? 1 : 0
+      })
+    ).pipe(Effect.provide(openCache(cmd.cache)))
+  })

@@ -1,0 +1,102 @@
+/**
+ * The command line. Commands return an exit code or fail with tagged
+ * errors; this module alone words errors and maps them to exit codes:
+ * 0 ok, 1 a stage (or a cache operation) failed, 2 invalid pipeline or
+ * arguments, 130 interrupted.
+ *
+ * @since 0.1.0
+ */
+import { readFileSync } from "node:fs"
+import { Cause, Effect, Either, Exit } from "effect"
+import { parseCommand, USAGE, type Command } from "./args.js"
+import { cacheCommand } from "./commands/cache.js"
+import { dagCommand } from "./commands/dag.js"
+import { logsCommand } from "./commands/logs.js"
+import { planCommand, whyCommand } from "./commands/plan.js"
+import { resultsCommand } from "./commands/results.js"
+import { runCommand } from "./commands/run.js"
+import { processIO, type CliIO } from "./io.js"
+
+const USAGE_ERRORS = new Set([
+  "UsageError",
+  "InvalidPipeline",
+  "PipelineLoadFailed",
+  "BackendInitFailed",
+  "UnknownTarget",
+  "ImportFailed",
+  "ExportFailed"
+])
+
+/**
+ * The exit code for a failure's tag.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const exitCodeOf = (error: unknown): number => {
+  const tag = (error as { _tag?: unknown } | null)?._tag
+  return typeof tag === "string" && USAGE_ERRORS.has(tag) ? 2 : 1
+}
+
+const dispatch = (cmd: Command, io: CliIO): Effect.Effect<number, unknown> => {
+  switch (cmd._tag) {
+    case "run":
+      return runCommand(cmd, io)
+    case "plan":
+      return planCommand(cmd, io)
+    case "why":
+      return whyCommand(cmd, io)
+    case "dag":
+      return dagCommand(cmd, io)
+    case "cache":
+      return cacheCommand(cmd, io)
+    case "logs":
+      return logsCommand(cmd, io)
+    case "results":
+      return resultsCommand(cmd, io)
+    case "help":
+      return Effect.sync(() => {
+        io.stdout(USAGE + "\n")
+        return 0
+      })
+    case "version":
+      return Effect.sync(() => {
+        const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }
+        io.stdout(`clipcl ${pkg.version}\n`)
+        return 0
+      })
+  }
+}
+
+/**
+ * Run the CLI on `argv` (without node and script); resolves to the exit code.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const main = async (argv: ReadonlyArray<string>, io: CliIO = processIO): Promise<number> => {
+  const parsed = parseCommand(argv)
+  if (Either.isLeft(parsed)) {
+    io.stderr(`clipcl: ${parsed.left.message}\n`)
+    return 2
+  }
+  const exit = await Effect.runPromiseExit(dispatch(parsed.right, io))
+  if (Exit.isSuccess(exit)) return exit.value
+  const failure = Cause.failureOption(exit.cause)
+  if (failure._tag === "Some") {
+    const e = failure.value as { message?: string }
+    io.stderr(`clipcl: ${e?.message ?? String(e)}\n`)
+    return exitCodeOf(failure.value)
+  }
+  if (Cause.isInterruptedOnly(exit.cause)) return 130
+  io.stderr(`clipcl: internal error\n${Cause.pretty(exit.cause)}\n`)
+  return 1
+}
+
+const isEntry = process.argv[1] !== undefined && /(?:^|[\\/])(?:clipcl(?:\.js)?|main\.ts)$/.test(process.argv[1])
+if (isEntry) {
+  const code = await main(process.argv.slice(2))
+  process.exitCode = code
+  // After an interrupt, stage code may still hold timers or sockets: leave once output is flushed.
+  if (code === 130) process.stdout.write("", () => process.stderr.write("", () => process.exit(code)))
+}

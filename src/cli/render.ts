@@ -1,0 +1,86 @@
+/**
+ * The one place where the CLI picks how events are shown: `--json` ->
+ * NDJSON; a TTY without `--no-tui` -> the ink live view (`src/ui/live.tsx`,
+ * when present); otherwise plain lines. Each renderer is a consumer of the
+ * scheduler's event PubSub.
+ *
+ * A live view module must export
+ * `makeLiveRenderer(options: { stdout: NodeJS.WriteStream }): Renderer | Promise<Renderer>`.
+ *
+ * @since 0.1.0
+ */
+import { existsSync } from "node:fs"
+import { fileURLToPath } from "node:url"
+import { Effect, Queue } from "effect"
+import type { EngineEvent } from "../scheduler/Event.js"
+import { makeNdjsonLogger } from "../ui/ndjson.js"
+import { makePlainLogger } from "../ui/plain.js"
+
+/**
+ * A consumer of engine events.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Renderer {
+  readonly onEvent: (event: EngineEvent) => void
+  /** Flush and release the terminal. */
+  readonly close: () => Promise<void>
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface RenderChoice {
+  readonly json: boolean
+  readonly noTui: boolean
+  readonly isTTY: boolean
+  readonly write: (text: string) => void
+}
+
+const liveModule = (): URL | undefined => {
+  for (const ext of [".tsx", ".js"]) {
+    const url = new URL(`../ui/live${ext}`, import.meta.url)
+    if (existsSync(fileURLToPath(url))) return url
+  }
+  return undefined
+}
+
+/**
+ * Pick the renderer.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const chooseRenderer = async (choice: RenderChoice): Promise<Renderer> => {
+  if (choice.json) return { onEvent: makeNdjsonLogger(choice.write), close: async () => {} }
+  if (choice.isTTY && !choice.noTui) {
+    const url = liveModule()
+    if (url !== undefined) {
+      const mod = (await import(url.href)) as { makeLiveRenderer?: (o: { stdout: NodeJS.WriteStream }) => Renderer | Promise<Renderer> }
+      if (typeof mod.makeLiveRenderer === "function") return await mod.makeLiveRenderer({ stdout: process.stdout })
+    }
+  }
+  return { onEvent: makePlainLogger(choice.write), close: async () => {} }
+}
+
+/**
+ * Feed events from a subscription to a renderer until the `summary` event.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const consumeUntilSummary = (sub: Queue.Dequeue<EngineEvent>, renderer: Renderer): Effect.Effect<void> =>
+  Effect.gen(function* () {
+    for (;;) {
+      const first = yield* Queue.take(sub)
+      const rest = yield* Queue.takeAll(sub)
+      let done = false
+      for (const e of [first, ...rest]) {
+        renderer.onEvent(e)
+        if (e.type === "summary") done = true
+      }
+      if (done) return
+    }
+  })
