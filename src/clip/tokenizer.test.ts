@@ -12,7 +12,8 @@ import {
   defaultTokenizer,
   encodeText,
   END_OF_TEXT,
-  layer,
+  tokenizerLayer,
+  tokenizerLayerFromFile,
   loadTokenizer,
   makeTokenizer,
   START_OF_TEXT,
@@ -310,8 +311,11 @@ describe("tokenizer: custom merges files", () => {
   })
 
   it("is available as an Effect service", () => {
-    const ids = Effect.runSync(Effect.provide(Effect.map(ClipTokenizer, (t) => t.encodeText("a dog")), layer))
+    const ids = Effect.runSync(Effect.provide(Effect.map(ClipTokenizer, (t) => t.encodeText("a dog")), tokenizerLayer))
     assert.deepEqual(ids, [320, 1929])
+    const missing = join(dir, "none.gz")
+    const failed = Effect.runSync(Effect.either(Effect.provide(ClipTokenizer, tokenizerLayerFromFile(missing))))
+    assert.ok(failed._tag === "Left" && failed.left instanceof TokenizerFileError && failed.left.file === missing)
   })
 
   it("cleans up", () => rmSync(dir, { recursive: true, force: true }))
