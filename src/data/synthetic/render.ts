@@ -50,8 +50,9 @@ const inside = (shape: Shape, u: number, v: number): boolean => {
 }
 
 /**
- * A shape's mask at an integer radius: `(2r+1)^2` bytes, 1 inside; `probe`
- * is the inside pixel farthest from the outline (offsets from the centre).
+ * A shape's mask at an integer radius: `(2r+1)^2` bytes, 1 inside; `depth`
+ * is each inside pixel's squared distance to the outline (0 outside), and
+ * `probe` the deepest pixel (offsets from the centre).
  *
  * @since 0.1.0
  * @category models
@@ -60,6 +61,7 @@ export interface ShapeMask {
   readonly radius: number
   readonly side: number
   readonly bits: Uint8Array
+  readonly depth: Uint16Array
   readonly probe: readonly [number, number]
 }
 
@@ -82,7 +84,8 @@ export const shapeMask = (shape: Shape, radius: number): ShapeMask => {
       bits[y * side + x] = inside(shape, (x - radius) / radius, (y - radius) / radius) ? 1 : 0
     }
   }
-  // The most interior pixel: largest distance to an outside pixel (or the box edge).
+  // Depth: squared distance to the nearest outside pixel (or beyond the box edge).
+  const depth = new Uint16Array(side * side)
   let best = -1
   let probe: [number, number] = [0, 0]
   for (let y = 0; y < side; y++) {
@@ -94,13 +97,14 @@ export const shapeMask = (shape: Shape, radius: number): ShapeMask => {
           if (!bits[yy * side + xx]) d = Math.min(d, (xx - x) ** 2 + (yy - y) ** 2)
         }
       }
+      depth[y * side + x] = d
       if (d > best) {
         best = d
         probe = [x - radius, y - radius]
       }
     }
   }
-  const m = { radius, side, bits, probe }
+  const m = { radius, side, bits, depth, probe }
   masks.set(key, m)
   return m
 }
@@ -195,13 +199,28 @@ export const renderScene = (scene: Scene, size: number, out: Uint8Array, offset 
 }
 
 /**
- * Pixel coordinates of a point inside the object (its mask's most interior
- * pixel), clipped to the image: where its colour can be read back.
+ * Pixel coordinates of a point inside the object, within a `size x size`
+ * image: the deepest mask pixel that is on the image (the object is drawn
+ * last there, so the pixel shows its colour up to jitter and noise).
  *
  * @since 0.1.0
  * @category utils
  */
-export const probePoint = (o: SceneObject): readonly [number, number] => {
+export const probePoint = (o: SceneObject, size: number): readonly [number, number] => {
   const m = shapeMask(o.shape, o.radius)
-  return [o.cx + m.probe[0], o.cy + m.probe[1]]
+  let best = 0
+  let at: [number, number] = [o.cx + m.probe[0], o.cy + m.probe[1]]
+  for (let my = 0; my < m.side; my++) {
+    const y = o.cy - o.radius + my
+    if (y < 0 || y >= size) continue
+    for (let mx = 0; mx < m.side; mx++) {
+      const x = o.cx - o.radius + mx
+      const d = m.depth[my * m.side + mx]!
+      if (x >= 0 && x < size && d > best) {
+        best = d
+        at = [x, y]
+      }
+    }
+  }
+  return at
 }
