@@ -7,6 +7,7 @@
  * @since 0.1.0
  */
 import type { Schema } from "effect"
+import type { Table, TensorSet } from "../cache/codec.js"
 
 /**
  * The four kinds of artifact the cache knows how to encode and hash.
@@ -16,52 +17,26 @@ import type { Schema } from "effect"
  */
 export type OutputKind = "value" | "tensors" | "checkpoint" | "table"
 
-/**
- * Element types a tensor set may hold.
- *
- * @since 0.1.0
- * @category models
- */
-export type TensorDType = "float32" | "int32" | "uint8" | "bool" | "float16" | "bfloat16" | "int8" | "int16" | "float64" | "int64"
+export type { DType, TensorData, TensorSet, Table, TypedArray } from "../cache/codec.js"
 
 /**
- * One named tensor: plain typed array plus shape (no tfjs dependency).
+ * What a `table` stage may return: `{columns, rows}` or an array of row
+ * objects (stored normalized to `{columns, rows}`, which is what inputs get).
  *
  * @since 0.1.0
  * @category models
  */
-export interface TensorData {
-  readonly dtype: TensorDType
-  readonly shape: ReadonlyArray<number>
-  readonly data: Float32Array | Int32Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Float64Array | BigInt64Array
-}
+export type TableOutput = Table | ReadonlyArray<Readonly<Record<string, unknown>>>
 
 /**
- * A `tensors` output: named tensors.
+ * What a `checkpoint` stage returns: a tensor set (streamed out as
+ * safetensors without a copy), ready bytes, or chunks, so a 2 GB checkpoint
+ * never needs two whole copies in memory.
  *
  * @since 0.1.0
  * @category models
  */
-export type TensorSet = Readonly<Record<string, TensorData>>
-
-/**
- * A `table` output: named columns and rows (or an array of row objects).
- *
- * @since 0.1.0
- * @category models
- */
-export type Table =
-  | { readonly columns: ReadonlyArray<string>; readonly rows: ReadonlyArray<ReadonlyArray<unknown>> }
-  | ReadonlyArray<Readonly<Record<string, unknown>>>
-
-/**
- * What a `checkpoint` stage returns: bytes, or chunks streamed so a 2 GB
- * checkpoint never needs two whole copies in memory.
- *
- * @since 0.1.0
- * @category models
- */
-export type CheckpointBody = Uint8Array | AsyncIterable<Uint8Array>
+export type CheckpointBody = TensorSet | Uint8Array | AsyncIterable<Uint8Array>
 
 /**
  * What a stage receives for a `checkpoint` input: a lazy reader.
@@ -75,6 +50,8 @@ export interface CheckpointInput {
   readonly bytes: () => Promise<Uint8Array>
   /** Chunks as stored; the hash is verified when the stream ends. */
   readonly stream: () => AsyncIterable<Uint8Array>
+  /** Decode a safetensors checkpoint straight from the stream (one copy: the result). */
+  readonly tensors: () => Promise<TensorSet>
 }
 
 /**
@@ -131,7 +108,7 @@ export const checkpoint: OutputSpec<"checkpoint", CheckpointBody> = { kind: "che
  * @since 0.1.0
  * @category constructors
  */
-export const table: OutputSpec<"table", Table> = { kind: "table" }
+export const table: OutputSpec<"table", TableOutput> = { kind: "table" }
 
 /**
  * What `run` returns for an output descriptor.
@@ -147,4 +124,10 @@ export type Produced<S> = S extends OutputSpec<any, infer T> ? T : never
  * @since 0.1.0
  * @category models
  */
-export type Loaded<S> = S extends OutputSpec<"checkpoint", any> ? CheckpointInput : S extends OutputSpec<any, infer T> ? T : never
+export type Loaded<S> = S extends OutputSpec<"checkpoint", any>
+  ? CheckpointInput
+  : S extends OutputSpec<"table", any>
+    ? Table
+    : S extends OutputSpec<any, infer T>
+      ? T
+      : never

@@ -12,4 +12,4 @@ export { parseOverride, resolve, type Dag, type Node, type Override } from "./re
 export { makePlan, plannedStages, type Plan, type PlanEntry, type PlanOptions } from "./plan.js"
 export { execute, type ExecuteOptions, type RunResult } from "./execute.js"
 export { planPipeline, resolvePipeline, runPipeline, type PlanPipelineOptions } from "./runPipeline.js"
-export { decodeTensors, encodeTensors } from "./artifacts.js"
+export { loadInput, storeOutput } from "./artifacts.js"
