@@ -198,3 +198,89 @@ const foldMatrix = (m: ChunkedMatrix, a: number, b: number, cols: ReadonlyArray<
     for (const p of parts) p.dispose()
   }
 }
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface FeatureRetrievalInput {
+  /** Image embeddings, `images x d` (normalised here). */
+  readonly imageFeatures: ScoreMatrix
+  /** Caption embeddings, `texts x d` (normalised here). */
+  readonly textFeatures: ScoreMatrix
+  /** For each caption, the index of its image. */
+  readonly captionImage: ArrayLike<number> | tf.Tensor1D
+}
+
+const normalizedRows = (m: ChunkedMatrix, rows: ReadonlyArray<number>, field: string): tf.Tensor2D => {
+  const all = m.chunk(0, m.rows)
+  try {
+    return tf.tidy(() => {
+      const picked = tf.gather(all, tf.tensor1d(Array.from(rows), "int32")) as tf.Tensor2D
+      const norms = tf.norm(picked, "euclidean", 1, true)
+      const bad = norms.dataSync().findIndex((v) => !(v > 0))
+      if (bad >= 0) throw new MetricInputError({ metric: METRIC, field: `${field}[${rows[bad]}]`, reason: "embedding has zero norm or NaN" })
+      return tf.div(picked, norms) as tf.Tensor2D
+    })
+  } finally {
+    all.dispose()
+  }
+}
+
+/**
+ * Recall@K straight from CLIP embeddings: cosine similarities are computed
+ * one fold at a time (a 1k x 5k block for COCO's 5 folds) instead of the
+ * whole `images x texts` matrix. Same result as {@link retrievalRecall} on
+ * the full cosine-similarity matrix.
+ *
+ * @throws MetricInputError as {@link retrievalRecall}, and on mismatched
+ *   embedding widths or a zero embedding.
+ * @since 0.1.0
+ * @category constructors
+ */
+export const retrievalRecallFromFeatures = (input: FeatureRetrievalInput, options: RetrievalOptions = {}): RetrievalResult => {
+  const img = chunked(input.imageFeatures, METRIC, "imageFeatures")
+  const txt = chunked(input.textFeatures, METRIC, "textFeatures")
+  if (img.rows === 0 || txt.rows === 0) throw new MetricInputError({ metric: METRIC, field: img.rows === 0 ? "imageFeatures" : "textFeatures", reason: "empty" })
+  if (img.cols !== txt.cols) throw new MetricInputError({ metric: METRIC, field: "textFeatures", reason: `embedding width ${txt.cols} differs from imageFeatures width ${img.cols}` })
+  const owner = checkIndices(input.captionImage, img.rows, txt.rows, METRIC, "captionImage")
+  const folds = options.folds ?? 1
+  if (!Number.isInteger(folds) || folds < 1 || img.rows % folds !== 0) {
+    throw new MetricInputError({ metric: METRIC, field: "folds", reason: `${folds} folds do not split ${img.rows} images evenly` })
+  }
+  const ks = options.ks ?? [1, 5, 10]
+  const size = img.rows / folds
+  const parts: RetrievalResult[] = []
+  for (let f = 0; f < folds; f++) {
+    const imgRows = Array.from({ length: size }, (_, i) => f * size + i)
+    const cols: number[] = []
+    owner.forEach((i, t) => { if (i >= f * size && i < (f + 1) * size) cols.push(t) })
+    if (cols.length === 0) throw new MetricInputError({ metric: METRIC, field: "captionImage", reason: `fold ${f} has no caption` })
+    const a = normalizedRows(img, imgRows, "imageFeatures")
+    try {
+      const b = normalizedRows(txt, cols, "textFeatures")
+      try {
+        const sim = tf.matMul(a, b, false, true) as tf.Tensor2D
+        try {
+          parts.push(retrievalRecall(sim, Int32Array.from(cols, (t) => owner[t] - f * size), { ...options, folds: 1 }))
+        } finally {
+          sim.dispose()
+        }
+      } finally {
+        b.dispose()
+      }
+    } finally {
+      a.dispose()
+    }
+  }
+  const avg = (pick: (r: RetrievalResult) => Readonly<Record<number, number>>) => {
+    const out: Record<number, number> = {}
+    for (const k of ks) out[k] = parts.reduce((acc, p) => acc + pick(p)[k], 0) / folds
+    return out
+  }
+  const imageToText = avg((r) => r.imageToText)
+  const textToImage = avg((r) => r.textToImage)
+  const mean: Record<number, number> = {}
+  for (const k of ks) mean[k] = (imageToText[k] + textToImage[k]) / 2
+  return { images: img.rows, texts: txt.rows, folds, imageToText, textToImage, mean, perFold: parts.map((p) => p.perFold[0]) }
+}

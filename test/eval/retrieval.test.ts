@@ -2,7 +2,7 @@ import { describe, it } from "node:test"
 import assert from "node:assert/strict"
 import { tf } from "../../src/backend/tf.js"
 import { MetricInputError } from "../../src/eval/EvalError.js"
-import { RetrievalProtocol, retrievalRecall } from "../../src/eval/retrieval.js"
+import { RetrievalProtocol, retrievalRecall, retrievalRecallFromFeatures } from "../../src/eval/retrieval.js"
 
 const rejects = (f: () => unknown, field: RegExp) =>
   assert.throws(f, (e: unknown) => e instanceof MetricInputError && field.test(e.field))
@@ -119,5 +119,31 @@ describe("retrievalRecall", () => {
     rejects(() => retrievalRecall([[1, 2]], [0]), /^captionImage$/) // length mismatch
     rejects(() => retrievalRecall(sim, owner, { folds: 2 }), /^folds$/)
     rejects(() => retrievalRecall(sim, owner, { ks: [0] }), /^ks$/)
+  })
+
+  it("from features: same as ranking the full cosine matrix, fold by fold", () => {
+    let seed = 11
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5
+    const nI = 20
+    const d = 8
+    const own = Array.from({ length: nI * 3 }, (_, t) => t % nI) // 3 captions per image, interleaved
+    const imgs = Array.from({ length: nI }, () => Array.from({ length: d }, rnd))
+    const txts = own.map((i) => imgs[i].map((v) => v + rnd())) // noisy copies of their image
+    const unit = (v: number[]) => { const n = Math.hypot(...v); return v.map((x) => x / n) }
+    const sim = tf.tidy(() => tf.matMul(tf.tensor2d(imgs.map(unit)), tf.tensor2d(txts.map(unit)), false, true) as tf.Tensor2D)
+    for (const folds of [1, 4]) {
+      const before = tf.memory().numTensors
+      const a = retrievalRecallFromFeatures({ imageFeatures: imgs, textFeatures: txts, captionImage: own }, { folds, ks: [1, 5] })
+      assert.equal(tf.memory().numTensors, before)
+      const b = retrievalRecall(sim, own, { folds, ks: [1, 5] })
+      for (const k of [1, 5]) {
+        assert.ok(Math.abs(a.imageToText[k] - b.imageToText[k]) < 1e-12)
+        assert.ok(Math.abs(a.textToImage[k] - b.textToImage[k]) < 1e-12)
+      }
+      assert.ok(a.imageToText[5] > 0.5) // the noisy copies are findable: the test is not vacuous
+    }
+    sim.dispose()
+    rejects(() => retrievalRecallFromFeatures({ imageFeatures: [[0, 0]], textFeatures: [[1, 0]], captionImage: [0] }), /^imageFeatures\[0\]$/)
+    rejects(() => retrievalRecallFromFeatures({ imageFeatures: [[1, 0]], textFeatures: [[1, 0, 0]], captionImage: [0] }), /^textFeatures$/)
   })
 })
