@@ -1,0 +1,99 @@
+/**
+ * LwF-VR as ZSCL (Zheng et al., ICCV 2023) re-implemented it, so it can be
+ * compared with the authors' VR-LwF: at the start of each session 1,000
+ * random token sequences are drawn once and kept for the session; each step
+ * distils the previous model's image-text logits on the current batch
+ * against those sequences in both directions (image -> text and
+ * text -> image) with ZSCL's `distillation` (soft-label CE x T^2, T = 2).
+ *
+ * Each step uses `textsPerStep` of the fixed sequences (all of them when it
+ * is >= their number), a cost bound for CPU runs; documented as an option.
+ *
+ * @since 0.1.0
+ */
+import { tf } from "../backend/tf.js"
+import { bidirectionalDistillation } from "./distill.js"
+import { trainsText } from "./finetune.js"
+import type { ExtraLoss, Method } from "./method.js"
+import { similarityLogits } from "./similarity.js"
+import { drawPseudoClasses, embedVocabulary, sampleIndices } from "./vocabulary.js"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface LwfVrZsclOptions {
+  /** Sequences drawn per session (ZSCL: 1,000). */
+  readonly sequences: number
+  readonly length: number
+  readonly temperature: number
+  readonly weight: number
+  readonly textsPerStep: number
+}
+
+/**
+ * @since 0.1.0
+ * @category constants
+ */
+export const lwfVrZsclDefaults: LwfVrZsclOptions = { sequences: 1000, length: 8, temperature: 2, weight: 1, textsPerStep: 1000 }
+
+/**
+ * The distillation term from features: both models' logits of the same
+ * images against the same texts, distilled both ways.
+ *
+ * @since 0.1.0
+ * @category losses
+ */
+export const lwfVrZsclLoss = (
+  teacher: { readonly images: tf.Tensor2D; readonly texts: tf.Tensor2D; readonly scale: tf.Scalar | number },
+  student: { readonly images: tf.Tensor2D; readonly texts: tf.Tensor2D; readonly scale: tf.Scalar | number },
+  temperature = 2,
+): tf.Scalar =>
+  tf.tidy("lwfVrZsclLoss", () =>
+    bidirectionalDistillation(
+      similarityLogits(teacher.images, teacher.texts, teacher.scale),
+      similarityLogits(student.images, student.texts, student.scale),
+      temperature,
+    ))
+
+/**
+ * LwF-VR (ZSCL's version) as a method; the teacher is the previous model.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const lwfVrZscl = (options: Partial<LwfVrZsclOptions> = {}): Method => {
+  const o = { ...lwfVrZsclDefaults, ...options }
+  return {
+    name: "LwF-VR (ZSCL)",
+    setup: (s) => {
+      const teacher = s.previous
+      const ids = drawPseudoClasses(s.rng, { count: o.sequences, length: o.length, contextLength: s.model.config.contextLength })
+      const teacherTexts = embedVocabulary(teacher, ids)
+      const textTrained = trainsText(s.part)
+      const studentTexts = textTrained ? undefined : s.previousIsStart ? teacherTexts : embedVocabulary(s.model, ids)
+      const teacherScale = tf.tidy(() => teacher.logitScaleTensor())
+      return {
+        extraLoss: (input): ExtraLoss => {
+          const pick = sampleIndices(s.rng, ids.length, o.textsPerStep)
+          const idx = tf.tensor1d(pick, "int32")
+          const l = lwfVrZsclLoss(
+            { images: teacher.encodeImage(input.images), texts: tf.gather(teacherTexts, idx), scale: teacherScale },
+            {
+              images: input.studentImages,
+              texts: studentTexts !== undefined ? tf.gather(studentTexts, idx) : s.model.encodeText(pick.map((i) => ids[i])),
+              scale: input.studentScale,
+            },
+            o.temperature,
+          )
+          return { loss: tf.mul(l, o.weight) as tf.Scalar, metrics: { distill: l } }
+        },
+        dispose: () => {
+          if (studentTexts !== undefined && studentTexts !== teacherTexts) studentTexts.dispose()
+          teacherTexts.dispose()
+          teacherScale.dispose()
+        },
+      }
+    },
+  }
+}
