@@ -10,3 +10,12 @@ import * as tf from "@tensorflow/tfjs-core"
 import "@tensorflow/tfjs-backend-cpu"
 
 export { tf }
+
+/**
+ * The cpu backend's class: the native kernel pack (`./native.ts`) registers
+ * one more instance of it under its own name, so every kernel it does not
+ * replace runs unchanged.
+ *
+ * @since 0.1.0
+ */
+export { MathBackendCPU } from "@tensorflow/tfjs-backend-cpu"

@@ -1,0 +1,349 @@
+#include "kernels.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "pool.h"
+
+namespace clipcl {
+namespace {
+
+// Below this many elements an element-wise op runs on one thread: waking the
+// second one costs more than it saves (measured: ~20 us per wake).
+constexpr std::size_t kGrain = 32768;
+
+std::size_t grain_rows(std::size_t row_len) { return std::max<std::size_t>(1, kGrain / std::max<std::size_t>(1, row_len)); }
+
+template <class F>
+inline void inner_loop(F f, const float* a, int64_t sa, const float* b, int64_t sb, float* o, std::size_t n) {
+  if (sa == 1 && sb == 1) {
+#pragma omp simd
+    for (std::size_t i = 0; i < n; ++i) o[i] = f(a[i], b[i]);
+  } else if (sa == 1 && sb == 0) {
+    const float bv = *b;
+#pragma omp simd
+    for (std::size_t i = 0; i < n; ++i) o[i] = f(a[i], bv);
+  } else if (sa == 0 && sb == 1) {
+    const float av = *a;
+#pragma omp simd
+    for (std::size_t i = 0; i < n; ++i) o[i] = f(av, b[i]);
+  } else {
+    for (std::size_t i = 0; i < n; ++i) o[i] = f(a[i * sa], b[i * sb]);
+  }
+}
+
+template <class F>
+void binary_impl(F f, const float* a, const float* b, float* out, int rank, const int64_t* shape, const int64_t* sa,
+                 const int64_t* sb) {
+  if (rank == 0) {
+    out[0] = f(a[0], b[0]);
+    return;
+  }
+  const std::size_t n = static_cast<std::size_t>(shape[rank - 1]);
+  const int64_t ia = sa[rank - 1], ib = sb[rank - 1];
+  std::size_t rows = 1;
+  for (int d = 0; d < rank - 1; ++d) rows *= static_cast<std::size_t>(shape[d]);
+  if (rows == 1) {
+    parallel_for(n, kGrain, [&](std::size_t lo, std::size_t hi) {
+      inner_loop(f, a + lo * ia, ia, b + lo * ib, ib, out + lo, hi - lo);
+    });
+    return;
+  }
+  parallel_for(rows, grain_rows(n), [&](std::size_t lo, std::size_t hi) {
+    for (std::size_t r = lo; r < hi; ++r) {
+      std::size_t rem = r;
+      int64_t oa = 0, ob = 0;
+      for (int d = rank - 2; d >= 0; --d) {
+        const std::size_t idx = rem % static_cast<std::size_t>(shape[d]);
+        rem /= static_cast<std::size_t>(shape[d]);
+        oa += static_cast<int64_t>(idx) * sa[d];
+        ob += static_cast<int64_t>(idx) * sb[d];
+      }
+      inner_loop(f, a + oa, ia, b + ob, ib, out + r * n, n);
+    }
+  });
+}
+
+template <class F>
+void unary_impl(F f, const float* x, float* out, std::size_t n) {
+  parallel_for(n, kGrain, [&](std::size_t lo, std::size_t hi) {
+    const float* xs = x + lo;
+    float* os = out + lo;
+    const std::size_t len = hi - lo;
+#pragma omp simd
+    for (std::size_t i = 0; i < len; ++i) os[i] = f(xs[i]);
+  });
+}
+
+template <bool IsMax>
+inline float pick(float acc, float v) {
+  // NaN wins, as in tfjs's cpu kernels.
+  if (v != v) return v;
+  return IsMax ? (v > acc ? v : acc) : (v < acc ? v : acc);
+}
+
+template <bool IsMax>
+void reduce_extreme(const float* x, float* out, std::size_t outer, std::size_t mid, std::size_t inner) {
+  if (inner == 1) {
+    parallel_for(outer, grain_rows(mid), [&](std::size_t lo, std::size_t hi) {
+      for (std::size_t o = lo; o < hi; ++o) {
+        const float* row = x + o * mid;
+        float acc = row[0];
+        for (std::size_t i = 1; i < mid; ++i) acc = pick<IsMax>(acc, row[i]);
+        out[o] = acc;
+      }
+    });
+    return;
+  }
+  parallel_for(outer * inner, kGrain / std::max<std::size_t>(1, mid) + 1, [&](std::size_t lo, std::size_t hi) {
+    for (std::size_t idx = lo; idx < hi; ++idx) {
+      const std::size_t o = idx / inner, j = idx % inner;
+      const float* base = x + o * mid * inner + j;
+      float acc = base[0];
+      for (std::size_t i = 1; i < mid; ++i) acc = pick<IsMax>(acc, base[i * inner]);
+      out[idx] = acc;
+    }
+  });
+}
+
+void reduce_sum(const float* x, float* out, std::size_t outer, std::size_t mid, std::size_t inner, float scale) {
+  if (inner == 1) {
+    if (outer == 1 && mid >= 2 * kGrain) {
+      const int t = pool_threads();
+      std::vector<double> partial(t, 0.0);
+      parallel_for(static_cast<std::size_t>(t), 1, [&](std::size_t lo, std::size_t hi) {
+        for (std::size_t c = lo; c < hi; ++c) {
+          const std::size_t b = mid * c / t, e = mid * (c + 1) / t;
+          float acc = 0.f;
+#pragma omp simd reduction(+ : acc)
+          for (std::size_t i = b; i < e; ++i) acc += x[i];
+          partial[c] = acc;
+        }
+      });
+      double total = 0;
+      for (double p : partial) total += p;
+      out[0] = static_cast<float>(total) * scale;
+      return;
+    }
+    parallel_for(outer, grain_rows(mid), [&](std::size_t lo, std::size_t hi) {
+      for (std::size_t o = lo; o < hi; ++o) {
+        const float* row = x + o * mid;
+        float acc = 0.f;
+#pragma omp simd reduction(+ : acc)
+        for (std::size_t i = 0; i < mid; ++i) acc += row[i];
+        out[o] = acc * scale;
+      }
+    });
+    return;
+  }
+  // Columns: accumulate whole rows so the inner loop is contiguous. Threads
+  // split the columns when there is a single outer block (bias gradients).
+  const std::size_t col_chunks = outer == 1 ? std::max<std::size_t>(1, std::min<std::size_t>(pool_threads(), inner / 64)) : 1;
+  parallel_for(outer * col_chunks, mid * inner / col_chunks >= kGrain ? 1 : outer * col_chunks, [&](std::size_t lo, std::size_t hi) {
+    for (std::size_t idx = lo; idx < hi; ++idx) {
+      const std::size_t o = idx / col_chunks, c = idx % col_chunks;
+      const std::size_t jb = inner * c / col_chunks, je = inner * (c + 1) / col_chunks;
+      float* dst = out + o * inner;
+      const float* base = x + o * mid * inner;
+      for (std::size_t j = jb; j < je; ++j) dst[j] = 0.f;
+      for (std::size_t i = 0; i < mid; ++i) {
+        const float* row = base + i * inner;
+#pragma omp simd
+        for (std::size_t j = jb; j < je; ++j) dst[j] += row[j];
+      }
+      if (scale != 1.f) {
+        for (std::size_t j = jb; j < je; ++j) dst[j] *= scale;
+      }
+    }
+  });
+}
+
+}  // namespace
+
+void gemm(const float* a, const float* b, float* c, int batch, int m, int n, int k, bool trans_a, bool trans_b,
+          std::size_t stride_a, std::size_t stride_b) {
+  if (m == 0 || n == 0 || batch == 0) return;
+  const std::size_t out_stride = static_cast<std::size_t>(m) * n;
+  if (k == 0) {
+    std::memset(c, 0, sizeof(float) * out_stride * batch);
+    return;
+  }
+  const int lda = trans_a ? m : k;
+  const int ldb = trans_b ? k : n;
+  const CBLAS_TRANSPOSE ta = trans_a ? CblasTrans : CblasNoTrans;
+  const CBLAS_TRANSPOSE tb = trans_b ? CblasTrans : CblasNoTrans;
+  auto one = [&](std::size_t i) {
+    cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1.f, a + i * stride_a, lda, b + i * stride_b, ldb, 0.f, c + i * out_stride, n);
+  };
+  const double mnk = static_cast<double>(m) * n * k;
+  // Many small products (attention heads): one single-threaded GEMM per
+  // thread beats OpenBLAS splitting each tiny product across threads.
+  if (batch > 1 && mnk < 4e6 && pool_threads() > 1) {
+    const int saved = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+    parallel_for(static_cast<std::size_t>(batch), 1, [&](std::size_t lo, std::size_t hi) {
+      for (std::size_t i = lo; i < hi; ++i) one(i);
+    });
+    openblas_set_num_threads(saved);
+    return;
+  }
+  for (std::size_t i = 0; i < static_cast<std::size_t>(batch); ++i) one(i);
+}
+
+void binary(BinaryOp op, const float* a, const float* b, float* out, int rank, const int64_t* shape,
+            const int64_t* stride_a, const int64_t* stride_b) {
+  switch (op) {
+    case BinaryOp::Add: return binary_impl([](float x, float y) { return x + y; }, a, b, out, rank, shape, stride_a, stride_b);
+    case BinaryOp::Sub: return binary_impl([](float x, float y) { return x - y; }, a, b, out, rank, shape, stride_a, stride_b);
+    case BinaryOp::Mul: return binary_impl([](float x, float y) { return x * y; }, a, b, out, rank, shape, stride_a, stride_b);
+    case BinaryOp::Div: return binary_impl([](float x, float y) { return x / y; }, a, b, out, rank, shape, stride_a, stride_b);
+    case BinaryOp::Max: return binary_impl([](float x, float y) { return (x != x || y != y) ? NAN : (x > y ? x : y); }, a, b, out, rank, shape, stride_a, stride_b);
+    case BinaryOp::Min: return binary_impl([](float x, float y) { return (x != x || y != y) ? NAN : (x < y ? x : y); }, a, b, out, rank, shape, stride_a, stride_b);
+    case BinaryOp::SquaredDiff: return binary_impl([](float x, float y) { const float d = x - y; return d * d; }, a, b, out, rank, shape, stride_a, stride_b);
+  }
+}
+
+void unary(UnaryOp op, const float* x, float* out, std::size_t n) {
+  switch (op) {
+    case UnaryOp::Exp: return unary_impl([](float v) { return std::exp(v); }, x, out, n);
+    case UnaryOp::Log: return unary_impl([](float v) { return std::log(v); }, x, out, n);
+    case UnaryOp::Sigmoid: return unary_impl([](float v) { return 1.f / (1.f + std::exp(-v)); }, x, out, n);
+    case UnaryOp::Tanh: return unary_impl([](float v) { return std::tanh(v); }, x, out, n);
+    case UnaryOp::Erf: return unary_impl([](float v) { return std::erf(v); }, x, out, n);
+    case UnaryOp::Sqrt: return unary_impl([](float v) { return std::sqrt(v); }, x, out, n);
+    case UnaryOp::Rsqrt: return unary_impl([](float v) { return 1.f / std::sqrt(v); }, x, out, n);
+    case UnaryOp::Square: return unary_impl([](float v) { return v * v; }, x, out, n);
+    case UnaryOp::Neg: return unary_impl([](float v) { return -v; }, x, out, n);
+    case UnaryOp::Relu: return unary_impl([](float v) { return v < 0.f ? 0.f : v; }, x, out, n);
+    case UnaryOp::Abs: return unary_impl([](float v) { return std::fabs(v); }, x, out, n);
+    case UnaryOp::Reciprocal: return unary_impl([](float v) { return 1.f / v; }, x, out, n);
+  }
+}
+
+void softmax(const float* x, float* out, std::size_t rows, std::size_t cols) {
+  parallel_for(rows, grain_rows(cols), [&](std::size_t lo, std::size_t hi) {
+    for (std::size_t r = lo; r < hi; ++r) {
+      const float* in = x + r * cols;
+      float* o = out + r * cols;
+      float mx = -INFINITY;
+      for (std::size_t j = 0; j < cols; ++j) mx = in[j] > mx ? in[j] : mx;
+      float sum = 0.f;
+#pragma omp simd reduction(+ : sum)
+      for (std::size_t j = 0; j < cols; ++j) {
+        const float e = std::exp(in[j] - mx);
+        o[j] = e;
+        sum += e;
+      }
+      const float inv = 1.f / sum;
+#pragma omp simd
+      for (std::size_t j = 0; j < cols; ++j) o[j] *= inv;
+    }
+  });
+}
+
+void reduce(ReduceOp op, const float* x, float* out, std::size_t outer, std::size_t mid, std::size_t inner) {
+  if (mid == 0) {
+    const float fill = op == ReduceOp::Max ? -INFINITY : op == ReduceOp::Min ? INFINITY : op == ReduceOp::Mean ? NAN : 0.f;
+    std::fill(out, out + outer * inner, fill);
+    return;
+  }
+  switch (op) {
+    case ReduceOp::Sum: return reduce_sum(x, out, outer, mid, inner, 1.f);
+    case ReduceOp::Mean: return reduce_sum(x, out, outer, mid, inner, 1.f / static_cast<float>(mid));
+    case ReduceOp::Max: return reduce_extreme<true>(x, out, outer, mid, inner);
+    case ReduceOp::Min: return reduce_extreme<false>(x, out, outer, mid, inner);
+  }
+}
+
+void transpose(const float* x, float* out, int rank, const int64_t* shape, const int* perm) {
+  if (rank <= 1) {
+    std::size_t n = rank == 0 ? 1 : static_cast<std::size_t>(shape[0]);
+    std::memcpy(out, x, n * sizeof(float));
+    return;
+  }
+  int64_t in_stride[kMaxRank];
+  in_stride[rank - 1] = 1;
+  for (int d = rank - 2; d >= 0; --d) in_stride[d] = in_stride[d + 1] * shape[d + 1];
+  int64_t oshape[kMaxRank], src[kMaxRank];
+  for (int d = 0; d < rank; ++d) {
+    oshape[d] = shape[perm[d]];
+    src[d] = in_stride[perm[d]];
+  }
+  const std::size_t rows = static_cast<std::size_t>(oshape[rank - 2]);
+  const std::size_t cols = static_cast<std::size_t>(oshape[rank - 1]);
+  const int64_t s_row = src[rank - 2], s_col = src[rank - 1];
+  std::size_t planes = 1;
+  for (int d = 0; d < rank - 2; ++d) planes *= static_cast<std::size_t>(oshape[d]);
+  auto plane_offset = [&](std::size_t p) {
+    int64_t off = 0;
+    for (int d = rank - 3; d >= 0; --d) {
+      const std::size_t idx = p % static_cast<std::size_t>(oshape[d]);
+      p /= static_cast<std::size_t>(oshape[d]);
+      off += static_cast<int64_t>(idx) * src[d];
+    }
+    return off;
+  };
+  auto do_rows = [&](const float* base, float* dst, std::size_t r0, std::size_t r1) {
+    if (s_col == 1) {
+      for (std::size_t r = r0; r < r1; ++r) std::memcpy(dst + r * cols, base + r * s_row, cols * sizeof(float));
+      return;
+    }
+    constexpr std::size_t B = 16;
+    for (std::size_t rb = r0; rb < r1; rb += B) {
+      const std::size_t re = std::min(rb + B, r1);
+      for (std::size_t cb = 0; cb < cols; cb += B) {
+        const std::size_t ce = std::min(cb + B, cols);
+        for (std::size_t r = rb; r < re; ++r)
+          for (std::size_t c = cb; c < ce; ++c) dst[r * cols + c] = base[r * s_row + c * s_col];
+      }
+    }
+  };
+  const std::size_t plane = rows * cols;
+  if (planes >= 2 * static_cast<std::size_t>(pool_threads()) || planes * plane < kGrain) {
+    parallel_for(planes, grain_rows(plane), [&](std::size_t lo, std::size_t hi) {
+      for (std::size_t p = lo; p < hi; ++p) do_rows(x + plane_offset(p), out + p * plane, 0, rows);
+    });
+  } else {
+    for (std::size_t p = 0; p < planes; ++p) {
+      const float* base = x + plane_offset(p);
+      float* dst = out + p * plane;
+      parallel_for(rows, grain_rows(cols), [&](std::size_t lo, std::size_t hi) { do_rows(base, dst, lo, hi); });
+    }
+  }
+}
+
+void gather_rows(const float* table, std::size_t rows, std::size_t width, const int32_t* ids, std::size_t count,
+                 float* out) {
+  parallel_for(count, grain_rows(width), [&](std::size_t lo, std::size_t hi) {
+    for (std::size_t i = lo; i < hi; ++i) {
+      const int32_t id = ids[i];
+      if (id < 0 || static_cast<std::size_t>(id) >= rows) std::memset(out + i * width, 0, width * sizeof(float));
+      else std::memcpy(out + i * width, table + static_cast<std::size_t>(id) * width, width * sizeof(float));
+    }
+  });
+}
+
+void segment_sum(const float* x, std::size_t count, std::size_t width, const int32_t* ids, std::size_t segments,
+                 float* out) {
+  // Threads split the columns, so no two write the same element.
+  const std::size_t chunks = std::max<std::size_t>(1, std::min<std::size_t>(pool_threads(), width / 64));
+  parallel_for(chunks, count * width >= kGrain ? 1 : chunks, [&](std::size_t lo, std::size_t hi) {
+    for (std::size_t c = lo; c < hi; ++c) {
+      const std::size_t jb = width * c / chunks, je = width * (c + 1) / chunks;
+      for (std::size_t i = 0; i < count; ++i) {
+        const int32_t id = ids[i];
+        if (id < 0 || static_cast<std::size_t>(id) >= segments) continue;
+        float* dst = out + static_cast<std::size_t>(id) * width;
+        const float* row = x + i * width;
+#pragma omp simd
+        for (std::size_t j = jb; j < je; ++j) dst[j] += row[j];
+      }
+    }
+  });
+}
+
+}  // namespace clipcl

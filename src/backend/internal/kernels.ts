@@ -1,0 +1,222 @@
+/**
+ * The native kernel implementations, one tfjs `KernelFunc` each. A kernel
+ * runs natively on float32 inputs in the shapes it supports and hands
+ * anything else (int32, complex, batch broadcasting it cannot express,
+ * activations it does not fuse) to the cpu backend's own kernel, so results
+ * and error messages stay tfjs's. Outputs are fresh Float32Arrays owned by
+ * the backend; inputs are read in place from `backend.data`.
+ */
+import type { MathBackendCPU } from "../tf.js"
+import { tf } from "../tf.js"
+import type { NativeAddon } from "./addon.js"
+import { broadcastMeta, broadcastShape, transposeMeta } from "./layout.js"
+
+type Info = tf.TensorInfo
+type Args = Parameters<tf.KernelFunc>[0]
+type Make = (addon: NativeAddon, fallback: tf.KernelFunc) => tf.KernelFunc
+
+const BINARY = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3, Maximum: 4, Minimum: 5, SquaredDifference: 6 } as const
+const UNARY = {
+  Exp: 0, Log: 1, Sigmoid: 2, Tanh: 3, Erf: 4, Sqrt: 5, Rsqrt: 6, Square: 7, Neg: 8, Relu: 9, Abs: 10, Reciprocal: 11,
+} as const
+const REDUCE = { Sum: 0, Mean: 1, Max: 2, Min: 3 } as const
+
+const sizeOf = (shape: ReadonlyArray<number>): number => shape.reduce((a, b) => a * b, 1)
+
+/** The input's float32 values in place, or undefined when it is not float32. */
+const f32 = (cpu: MathBackendCPU, t: Info | undefined): Float32Array | undefined => {
+  if (t === undefined || t.dtype !== "float32") return undefined
+  const v = cpu.data.get(t.dataId)?.values
+  return v instanceof Float32Array ? v : undefined
+}
+
+const i32 = (cpu: MathBackendCPU, t: Info | undefined): Int32Array | undefined => {
+  if (t === undefined || t.dtype !== "int32") return undefined
+  const v = cpu.data.get(t.dataId)?.values
+  return v instanceof Int32Array ? v : undefined
+}
+
+const binary = (op: number): Make => (addon, fallback) => (args) => {
+  const cpu = args.backend as MathBackendCPU
+  const { a, b } = args.inputs
+  const av = f32(cpu, a)
+  const bv = f32(cpu, b)
+  if (av === undefined || bv === undefined) return fallback(args)
+  const outShape = broadcastShape(a!.shape, b!.shape)
+  if (outShape === undefined) return fallback(args)
+  const out = new Float32Array(sizeOf(outShape))
+  if (out.length > 0) addon.binary(op, av, bv, out, broadcastMeta(a!.shape, b!.shape, outShape))
+  return cpu.makeTensorInfo(outShape, "float32", out)
+}
+
+const unary = (op: number): Make => (addon, fallback) => (args) => {
+  const cpu = args.backend as MathBackendCPU
+  const x = args.inputs.x
+  const xv = f32(cpu, x)
+  if (xv === undefined) return fallback(args)
+  const out = new Float32Array(xv.length)
+  addon.unary(op, xv, out)
+  return cpu.makeTensorInfo(x!.shape, "float32", out)
+}
+
+const softmax: Make = (addon, fallback) => (args) => {
+  const cpu = args.backend as MathBackendCPU
+  const logits = args.inputs.logits
+  const xv = f32(cpu, logits)
+  const rank = logits?.shape.length ?? 0
+  const dim = args.attrs?.dim as number | undefined
+  if (xv === undefined || rank === 0 || (dim !== -1 && dim !== rank - 1)) return fallback(args)
+  const cols = logits!.shape[rank - 1]
+  const out = new Float32Array(xv.length)
+  if (cols > 0) addon.softmax(xv, out, xv.length / cols, cols)
+  return cpu.makeTensorInfo(logits!.shape, "float32", out)
+}
+
+const reduce = (op: number, axisAttr: string): Make => (addon, fallback) => (args) => {
+  const cpu = args.backend as MathBackendCPU
+  const x = args.inputs.x
+  const xv = f32(cpu, x)
+  if (xv === undefined) return fallback(args)
+  const shape = x!.shape
+  const axes = [...new Set(tf.util.parseAxisParam(args.attrs?.[axisAttr] as number | number[], shape))].sort((p, q) => p - q)
+  if (axes.length === 0) return fallback(args)
+  const reduced = new Set(axes)
+  const keepDims = args.attrs?.keepDims === true
+  const outShape = keepDims ? shape.map((d, i) => (reduced.has(i) ? 1 : d)) : shape.filter((_, i) => !reduced.has(i))
+  const kept = shape.filter((_, i) => !reduced.has(i))
+  const mid = sizeOf(axes.map((i) => shape[i]))
+  const out = new Float32Array(sizeOf(kept))
+  if (out.length === 0) return cpu.makeTensorInfo(outShape, "float32", out)
+  if (axes[axes.length - 1] - axes[0] + 1 === axes.length) {
+    const outer = sizeOf(shape.slice(0, axes[0]))
+    const inner = sizeOf(shape.slice(axes[axes.length - 1] + 1))
+    addon.reduce(op, xv, out, outer, mid, inner)
+  } else {
+    // Reduced axes scattered: move them last with one native transpose.
+    const perm = [...shape.keys()].filter((i) => !reduced.has(i)).concat(axes)
+    const moved = new Float32Array(xv.length)
+    addon.transpose(xv, moved, transposeMeta(shape, perm))
+    addon.reduce(op, moved, out, out.length, mid, 1)
+  }
+  return cpu.makeTensorInfo(outShape, "float32", out)
+}
+
+const transpose: Make = (addon, fallback) => (args) => {
+  const cpu = args.backend as MathBackendCPU
+  const x = args.inputs.x
+  const xv = f32(cpu, x)
+  const perm = args.attrs?.perm as number[] | undefined
+  if (xv === undefined || perm === undefined || perm.length !== x!.shape.length) return fallback(args)
+  const out = new Float32Array(xv.length)
+  if (out.length > 0) addon.transpose(xv, out, transposeMeta(x!.shape, perm))
+  return cpu.makeTensorInfo(perm.map((d) => x!.shape[d]), "float32", out)
+}
+
+/** The matrix product (no fused epilogue), or undefined when it must fall back. */
+const matmul = (addon: NativeAddon, args: Args): { shape: number[]; out: Float32Array } | undefined => {
+  const cpu = args.backend as MathBackendCPU
+  const { a, b } = args.inputs
+  const av = f32(cpu, a)
+  const bv = f32(cpu, b)
+  if (av === undefined || bv === undefined) return undefined
+  const ta = args.attrs?.transposeA === true
+  const tb = args.attrs?.transposeB === true
+  const as = a!.shape
+  const bs = b!.shape
+  if (as.length < 2 || bs.length < 2) return undefined
+  const m = ta ? as[as.length - 1] : as[as.length - 2]
+  const k = ta ? as[as.length - 2] : as[as.length - 1]
+  const kb = tb ? bs[bs.length - 1] : bs[bs.length - 2]
+  const n = tb ? bs[bs.length - 2] : bs[bs.length - 1]
+  if (k !== kb) return undefined
+  const outBatch = broadcastShape(as.slice(0, -2), bs.slice(0, -2))
+  if (outBatch === undefined) return undefined
+  const batch = sizeOf(outBatch)
+  const batchA = sizeOf(as.slice(0, -2))
+  const batchB = sizeOf(bs.slice(0, -2))
+  // Equal sizes mean equal batch shapes (each dim of the broadcast is >= the operand's).
+  const strideA = batchA === batch ? m * k : batchA === 1 ? 0 : -1
+  const strideB = batchB === batch ? k * n : batchB === 1 ? 0 : -1
+  if (strideA < 0 || strideB < 0) return undefined
+  const out = new Float32Array(batch * m * n)
+  addon.gemm(av, bv, out, batch, m, n, k, ta, tb, strideA, strideB)
+  return { shape: [...outBatch, m, n], out }
+}
+
+const batchMatMul: Make = (addon, fallback) => (args) => {
+  const r = matmul(addon, args)
+  if (r === undefined) return fallback(args)
+  return (args.backend as MathBackendCPU).makeTensorInfo(r.shape, "float32", r.out)
+}
+
+const ACTIVATION: Readonly<Record<string, number | null>> = { linear: null, relu: UNARY.Relu, sigmoid: UNARY.Sigmoid }
+
+/** matmul + bias + activation in one kernel: bias and activation run in place on the product. */
+const fusedMatMul: Make = (addon, fallback) => (args) => {
+  const cpu = args.backend as MathBackendCPU
+  const { bias, preluActivationWeights } = args.inputs
+  const activation = (args.attrs?.activation as string | undefined) ?? "linear"
+  if (!(activation in ACTIVATION) || preluActivationWeights !== undefined) return fallback(args)
+  const biasValues = bias === undefined ? undefined : f32(cpu, bias)
+  if (bias !== undefined && biasValues === undefined) return fallback(args)
+  const r = matmul(addon, args)
+  if (r === undefined) return fallback(args)
+  if (bias !== undefined && biasValues !== undefined) {
+    const shape = broadcastShape(r.shape, bias.shape)
+    if (shape === undefined || shape.length !== r.shape.length || shape.some((d, i) => d !== r.shape[i])) return fallback(args)
+    if (r.out.length > 0) addon.binary(BINARY.Add, r.out, biasValues, r.out, broadcastMeta(r.shape, bias.shape, r.shape))
+  }
+  const act = ACTIVATION[activation]
+  if (act !== null && act !== undefined) addon.unary(act, r.out, r.out)
+  return cpu.makeTensorInfo(r.shape, "float32", r.out)
+}
+
+const gather: Make = (addon, fallback) => (args) => {
+  const cpu = args.backend as MathBackendCPU
+  const { x, indices } = args.inputs
+  const xv = f32(cpu, x)
+  const ids = i32(cpu, indices)
+  if (xv === undefined || ids === undefined || x!.shape.length === 0) return fallback(args)
+  const axis = tf.util.parseAxisParam((args.attrs?.axis as number | undefined) ?? 0, x!.shape)[0]
+  if (axis !== 0 || ((args.attrs?.batchDims as number | undefined) ?? 0) !== 0) return fallback(args)
+  const rows = x!.shape[0]
+  // Out-of-range ids: let the cpu kernel raise tfjs's own error.
+  for (let i = 0; i < ids.length; i++) if (ids[i] < 0 || ids[i] >= rows) return fallback(args)
+  const width = sizeOf(x!.shape.slice(1))
+  const out = new Float32Array(ids.length * width)
+  addon.gatherRows(xv, rows, width, ids, out)
+  return cpu.makeTensorInfo([...indices!.shape, ...x!.shape.slice(1)], "float32", out)
+}
+
+const segmentSum: Make = (addon, fallback) => (args) => {
+  const cpu = args.backend as MathBackendCPU
+  const { x, segmentIds } = args.inputs
+  const xv = f32(cpu, x)
+  const ids = i32(cpu, segmentIds)
+  const segments = args.attrs?.numSegments as number | undefined
+  if (xv === undefined || ids === undefined || segments === undefined) return fallback(args)
+  const lead = segmentIds!.shape
+  if (lead.length > x!.shape.length || lead.some((d, i) => d !== x!.shape[i])) return fallback(args)
+  const rest = x!.shape.slice(lead.length)
+  const width = sizeOf(rest)
+  const out = new Float32Array(segments * width)
+  addon.segmentSum(xv, width, ids, segments, out)
+  return cpu.makeTensorInfo([segments, ...rest], "float32", out)
+}
+
+/** Every kernel the pack replaces, by tfjs kernel name. */
+export const nativeKernels: Readonly<Record<string, Make>> = {
+  BatchMatMul: batchMatMul,
+  _FusedMatMul: fusedMatMul,
+  ...Object.fromEntries(Object.entries(BINARY).map(([name, op]) => [name, binary(op)])),
+  ...Object.fromEntries(Object.entries(UNARY).map(([name, op]) => [name, unary(op)])),
+  Softmax: softmax,
+  Sum: reduce(REDUCE.Sum, "axis"),
+  Mean: reduce(REDUCE.Mean, "axis"),
+  Max: reduce(REDUCE.Max, "reductionIndices"),
+  Min: reduce(REDUCE.Min, "axis"),
+  Transpose: transpose,
+  GatherV2: gather,
+  UnsortedSegmentSum: segmentSum,
+}
+

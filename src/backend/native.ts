@@ -1,0 +1,118 @@
+/**
+ * The native kernel pack: a tfjs backend named `native` that is one more
+ * instance of the cpu backend, with the kernels that dominate CLIP training
+ * (GEMM, fused matmul, broadcasting arithmetic, transcendental functions,
+ * softmax, reductions, transpose, embedding gather and its gradient)
+ * replaced by C++ ones from the N-API addon (OpenBLAS `cblas_sgemm`, a
+ * two-thread pool for large element-wise work).
+ *
+ * Why a separate backend rather than overwriting `cpu`'s kernels: tfjs-core
+ * stays unpatched, gradients (registered by kernel name, not backend) apply
+ * unchanged, and tests can run the same computation on `cpu` and `native` in
+ * one process by switching `tf.setBackend`.
+ *
+ * @since 0.1.0
+ */
+import { MathBackendCPU, tf } from "./tf.js"
+import { loadAddon } from "./internal/addon.js"
+import { nativeKernels } from "./internal/kernels.js"
+import { timed } from "./profile.js"
+
+/**
+ * The tfjs backend name of the kernel pack.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const NATIVE_BACKEND = "native"
+
+/**
+ * What the loaded addon reports: its pool's threads and OpenBLAS's build.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface NativeInfo {
+  readonly path: string
+  readonly threads: number
+  readonly blasThreads: number
+  readonly blasCore: string
+  readonly blasConfig: string
+  readonly kernels: ReadonlyArray<string>
+}
+
+/**
+ * The cpu backend prints a "install tfjs-node" banner to the console on its
+ * first write in Node; the native pack is that fast path, so it is silenced.
+ */
+const quiet = (backend: MathBackendCPU): MathBackendCPU => {
+  ;(backend as unknown as { firstUse: boolean }).firstUse = false
+  return backend
+}
+
+const fallbacks = new Map<string, number>()
+
+/**
+ * How often each replaced kernel handed a call back to the cpu kernel
+ * (int32 inputs, unsupported shapes or attributes): for tests and profiling.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const fallbackCalls = (): ReadonlyMap<string, number> => fallbacks
+
+let registered: { readonly ok: true; readonly info: NativeInfo } | { readonly ok: false; readonly reason: string } | undefined
+
+/**
+ * Registers the `native` backend (idempotent). Returns why it cannot when the
+ * addon is missing or fails to load; nothing is registered then.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const registerNativeBackend = (): { readonly ok: true; readonly info: NativeInfo } | { readonly ok: false; readonly reason: string } => {
+  if (registered !== undefined) return registered
+  const load = loadAddon()
+  if (!load.ok) {
+    registered = { ok: false, reason: load.reason }
+    return registered
+  }
+  const { addon } = load
+  // Priority 0: never picked by tfjs on its own; initBackend selects it.
+  tf.registerBackend(NATIVE_BACKEND, () => quiet(new MathBackendCPU()), 0)
+  for (const config of tf.getKernelsForBackend("cpu")) {
+    const make = nativeKernels[config.kernelName]
+    const name = config.kernelName
+    const fallback: tf.KernelFunc = (args) => {
+      fallbacks.set(name, (fallbacks.get(name) ?? 0) + 1)
+      return config.kernelFunc(args)
+    }
+    const kernelFunc = make === undefined ? config.kernelFunc : make(addon, fallback)
+    tf.registerKernel({ ...config, backendName: NATIVE_BACKEND, kernelFunc: timed(config.kernelName, kernelFunc) })
+  }
+  const info = addon.info()
+  registered = {
+    ok: true,
+    info: {
+      path: load.path,
+      threads: info.threads,
+      blasThreads: info.blasThreads,
+      blasCore: info.blasCore,
+      blasConfig: info.blasConfig.trim(),
+      kernels: Object.keys(nativeKernels).filter((k) => tf.getKernel(k, "cpu") !== undefined),
+    },
+  }
+  return registered
+}
+
+/**
+ * Sets the threads of the element-wise pool and of OpenBLAS (both default to
+ * the machine's cores; `CLIPCL_THREADS` and `OPENBLAS_NUM_THREADS` also set them).
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const setNativeThreads = (threads: number): void => {
+  const load = loadAddon()
+  if (load.ok) load.addon.setThreads(Math.max(1, Math.floor(threads)))
+}
