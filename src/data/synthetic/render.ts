@@ -120,40 +120,83 @@ const NOISE_MASK = (1 << NOISE_BITS) - 1
 
 const clamp = (x: number) => (x < 0 ? 0 : x > 255 ? 255 : x)
 
-const paintBackground = (scene: Scene, size: number, out: Uint8Array, offset: number) => {
-  const a = backgroundTones[scene.tones[0]]!
-  const b = backgroundTones[scene.tones[1]]!
+/** Pattern weight per pixel (0 = first tone, 255 = second), one tight loop per pattern. */
+const patternWeights = (scene: Scene, size: number, t: Uint8Array) => {
   const p = scene.period
   const ph = scene.phase
-  const n0 = scene.noise
-  const wave = scene.background === "wavy"
-    ? Float64Array.from({ length: size }, (_, i) => Math.sin((i + ph) * ((2 * Math.PI) / (2.5 * p))) * p * 0.6)
-    : undefined
-  for (let y = 0; y < size; y++) {
-    for (let x = 0; x < size; x++) {
-      const s = scene.vertical ? x : y
-      const o = scene.vertical ? y : x
-      let t: number
-      switch (scene.background) {
-        case "plain": t = 0; break
-        case "striped": t = (Math.floor((s + ph) / p) & 1) * 255; break
-        case "checkered": t = ((Math.floor((x + ph) / p) + Math.floor((y + ph) / p)) & 1) * 255; break
-        case "dotted": {
-          const dx = ((x + ph) % (2 * p)) - p
-          const dy = ((y + ph) % (2 * p)) - p
-          t = dx * dx + dy * dy <= (p * p) / 2.5 ? 255 : 0
-          break
-        }
-        case "noisy": t = noiseTable[(n0 + y * 97 + x * 13) & NOISE_MASK]!; break
-        case "grid": t = (x + ph) % p === 0 || (y + ph) % p === 0 ? 255 : 0; break
-        case "wavy": t = (Math.floor((s + wave![o]! + 64 * p) / p) & 1) * 255; break
-        case "gradient": t = Math.round((255 * s) / Math.max(1, size - 1)); break
+  const vertical = scene.vertical
+  switch (scene.background) {
+    case "plain":
+      t.fill(0)
+      return
+    case "striped":
+      for (let y = 0; y < size; y++) {
+        for (let x = 0; x < size; x++) t[y * size + x] = (Math.floor(((vertical ? x : y) + ph) / p) & 1) * 255
       }
-      const i = offset + (y * size + x) * 3
-      out[i] = (a[0] * (255 - t) + b[0] * t) / 255
-      out[i + 1] = (a[1] * (255 - t) + b[1] * t) / 255
-      out[i + 2] = (a[2] * (255 - t) + b[2] * t) / 255
+      return
+    case "checkered":
+      for (let y = 0; y < size; y++) {
+        const ry = Math.floor((y + ph) / p)
+        for (let x = 0; x < size; x++) t[y * size + x] = ((Math.floor((x + ph) / p) + ry) & 1) * 255
+      }
+      return
+    case "dotted": {
+      const r2 = (p * p) / 2.5
+      for (let y = 0; y < size; y++) {
+        const dy = ((y + ph) % (2 * p)) - p
+        for (let x = 0; x < size; x++) {
+          const dx = ((x + ph) % (2 * p)) - p
+          t[y * size + x] = dx * dx + dy * dy <= r2 ? 255 : 0
+        }
+      }
+      return
     }
+    case "noisy": {
+      const n0 = scene.noise
+      for (let y = 0; y < size; y++) {
+        for (let x = 0; x < size; x++) t[y * size + x] = noiseTable[(n0 + y * 97 + x * 13) & NOISE_MASK]!
+      }
+      return
+    }
+    case "grid":
+      for (let y = 0; y < size; y++) {
+        const line = (y + ph) % p === 0
+        for (let x = 0; x < size; x++) t[y * size + x] = line || (x + ph) % p === 0 ? 255 : 0
+      }
+      return
+    case "wavy": {
+      const wave = Float64Array.from({ length: size }, (_, i) => Math.sin((i + ph) * ((2 * Math.PI) / (2.5 * p))) * p * 0.6)
+      for (let y = 0; y < size; y++) {
+        for (let x = 0; x < size; x++) {
+          const s = vertical ? x : y
+          const o = vertical ? y : x
+          t[y * size + x] = (Math.floor((s + wave[o]! + 64 * p) / p) & 1) * 255
+        }
+      }
+      return
+    }
+    case "gradient":
+      for (let y = 0; y < size; y++) {
+        for (let x = 0; x < size; x++) t[y * size + x] = Math.round((255 * (vertical ? x : y)) / Math.max(1, size - 1))
+      }
+      return
+  }
+}
+
+let weights = new Uint8Array(0)
+
+const paintBackground = (scene: Scene, size: number, out: Uint8Array, offset: number) => {
+  if (weights.length !== size * size) weights = new Uint8Array(size * size)
+  patternWeights(scene, size, weights)
+  const a = backgroundTones[scene.tones[0]]!
+  const b = backgroundTones[scene.tones[1]]!
+  const a0 = a[0], a1 = a[1], a2 = a[2]
+  const d0 = b[0] - a0, d1 = b[1] - a1, d2 = b[2] - a2
+  for (let q = 0, i = offset; q < weights.length; q++, i += 3) {
+    const t = weights[q]!
+    out[i] = a0 + ((d0 * t) >> 8)
+    out[i + 1] = a1 + ((d1 * t) >> 8)
+    out[i + 2] = a2 + ((d2 * t) >> 8)
   }
 }
 
