@@ -18,7 +18,7 @@ export class CycleDetected extends Data.TaggedError("CycleDetected")<{
   readonly stages: ReadonlyArray<string>
 }> {
   override get message(): string {
-    return `${this.file}: dependency cycle: ${[...this.stages, this.stages[0]].join(" -> ")}`
+    return `${this.file}: dependency cycle: ${[...this.stages, this.stages[0]].map((s) => `'${s}'`).join(" -> ")}`
   }
 }
 
