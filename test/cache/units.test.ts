@@ -37,3 +37,19 @@ describe("units", () => {
     assert.equal(formatDuration(3 * 86_400_000 + 4 * 3_600_000 + 5000), "3d 4h")
   })
 })
+
+describe("report formatting", async () => {
+  const { formatGc, formatLs, formatVerify } = await import("../../src/cache/format.js")
+  it("renders ls, verify and gc reports", () => {
+    const ls = formatLs([
+      { hash: "a".repeat(64) as never, kind: "checkpoint", size: 2 ** 30, chunks: 256, createdAt: 0, lastUsedAt: 0, pinned: true, protected: false, keys: 2 }
+    ], 3_600_000)
+    assert.match(ls, /^HASH\s+KIND/)
+    assert.match(ls, /aaaaaaaaaaaa\s+checkpoint\s+1\.00 GiB\s+1h ago\s+2\s+pinned/)
+    assert.equal(formatLs([]), "cache is empty")
+    const v = formatVerify({ checked: 2, bytes: 10, corrupt: [{ hash: "b".repeat(64) as never, actual: null, detail: "chunk 1 of 2 is missing" }], removed: 0, sqlite: "ok" })
+    assert.match(v, /1 corrupt/)
+    assert.match(v, /CORRUPT b{64}: chunk 1 of 2 is missing/)
+    assert.match(formatGc({ evicted: [], freedBytes: 0, remainingBytes: 5, abandonedUploads: 0, dryRun: true }), /^would evict 0/)
+  })
+})

@@ -40,6 +40,7 @@ import type {
   VerifyReport
 } from "../CacheStore.js"
 import { configure, DDL, SCHEMA_VERSION } from "./schema.js"
+import { startCheckpointer, type Checkpointer } from "./checkpointer.js"
 import { exportStore, importStore } from "./transfer.js"
 
 /**
@@ -58,6 +59,11 @@ export interface CacheStoreOptions {
   readonly staleUploadMs?: number
   /** Clock (epoch ms), for tests of age-based gc. */
   readonly now?: () => number
+  /**
+   * Run WAL checkpoints of large writes on a worker thread (default true);
+   * false leaves them to SQLite on the writing thread.
+   */
+  readonly backgroundCheckpoints?: boolean
 }
 
 /** Everything the transfer module needs of an open store. */
@@ -160,12 +166,12 @@ export const makeStore = (
       try: () => openStore(path, options),
       catch: (cause) => new StoreOpenFailed({ path, cause })
     }),
-    (s) => Effect.sync(() => s.close())
+    (s) => Effect.promise(() => s.close())
   ).pipe(Effect.map((s) => s.service))
 
 interface OpenStore {
   readonly service: CacheStoreService
-  readonly close: () => void
+  readonly close: () => Promise<void>
 }
 
 const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
@@ -294,6 +300,50 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
    * or failed writes free their blob; a killed process leaves an uploads row
    * that the next open or gc sweeps.
    */
+  // ---- checkpoints during large writes (see checkpointer.ts) -----------------
+  let checkpointer: Checkpointer | null = null
+  let activeUploads = 0
+  /** Chunk bytes written since the running (or last) background checkpoint began. */
+  let walBytes = 0
+  const uploadStarted = (): void => {
+    if (memory || options.backgroundCheckpoints === false) return
+    if (activeUploads++ === 0) {
+      checkpointer ??= startCheckpointer(path)
+      if (checkpointer !== null) db.pragma("wal_autocheckpoint = 0")
+    }
+  }
+  const uploadEnded = (): void => {
+    if (memory || options.backgroundCheckpoints === false) return
+    if (--activeUploads === 0 && db.open) {
+      db.pragma("wal_autocheckpoint = 1000")
+      checkpointer?.nudge()
+      walBytes = 0
+    }
+  }
+  /**
+   * After a chunk: start a background checkpoint every 64 MiB; if one is
+   * still running when 256 MiB more have been written, wait for it, so the
+   * WAL cannot outgrow a few hundred MiB however large the artifact.
+   */
+  const afterChunk = (n: number): Effect.Effect<void> => {
+    const cp = checkpointer
+    if (cp === null || memory) return Effect.void
+    walBytes += n
+    if (walBytes < 64 * 1024 * 1024) return Effect.void
+    if (!cp.busy()) {
+      cp.nudge()
+      walBytes = 0
+      return Effect.void
+    }
+    if (walBytes < 256 * 1024 * 1024) return Effect.void
+    return Effect.promise(() => cp.whenIdle()).pipe(
+      Effect.andThen(() => {
+        cp.nudge()
+        walBytes = 0
+      })
+    )
+  }
+
   const upload = (
     kind: ArtifactKind,
     body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
@@ -302,7 +352,9 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
     Effect.acquireUseRelease(
       sql("putArtifact", () => {
         const t = now()
-        return Number(st.newUpload.run("writing", process.pid, host, t, t).lastInsertRowid)
+        const id = Number(st.newUpload.run("writing", process.pid, host, t, t).lastInsertRowid)
+        uploadStarted()
+        return id
       }),
       (blob) =>
         Effect.gen(function* () {
@@ -311,8 +363,10 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
           let idx = 0
           let buf: Buffer | null = null
           let fill = 0
+          let written = 0
           const write = (data: Uint8Array): void => {
             st.insertChunk.run(blob, idx, data)
+            written += data.byteLength
             idx++
             if ((idx & 15) === 0) st.touchUpload.run(now(), blob)
           }
@@ -338,7 +392,16 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
             }
           }
           yield* Stream.fromAsyncIterable(asyncPieces(body), fail("putArtifact: reading the body")).pipe(
-            Stream.runForEach((piece) => sql("putArtifact", () => take(piece)))
+            Stream.runForEach((piece) =>
+              Effect.flatMap(
+                sql("putArtifact", () => {
+                  const before = written
+                  take(piece)
+                  return written - before
+                }),
+                (n) => (n > 0 ? afterChunk(n) : Effect.void)
+              )
+            )
           )
           yield* sql("putArtifact", () => {
             if (fill > 0 && buf !== null) write(buf.subarray(0, fill))
@@ -363,15 +426,18 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
           return hash as ContentHash
         }),
       (blob, exit) =>
-        exit._tag === "Success"
-          ? Effect.void
-          : Effect.sync(() => {
-              try {
-                if (db.open && !hasPublished(blob)) freeBlob(blob)
-              } catch {
-                // Left for the sweep on next open / gc.
-              }
-            })
+        Effect.sync(() => {
+          try {
+            if (exit._tag === "Failure" && db.open && !hasPublished(blob)) freeBlob(blob)
+          } catch {
+            // Left for the sweep on next open / gc.
+          }
+          try {
+            uploadEnded()
+          } catch {
+            // Only the checkpoint cadence is at stake.
+          }
+        })
     )
 
   const hasPublished = (blob: number): boolean =>
@@ -827,8 +893,11 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
 
   return {
     service,
-    close: () => {
+    close: async () => {
       if (!db.open) return
+      const cp = checkpointer
+      checkpointer = null
+      if (cp !== null) await cp.close()
       flushTouches()
       try {
         if (!memory) db.pragma("wal_checkpoint(PASSIVE)")

@@ -1,0 +1,162 @@
+/**
+ * Cache I/O benchmark: write a large artifact (default 1 GiB) into a fresh
+ * SQLite store as a stream, then read it back as a stream (sha256 verified)
+ * and as one buffer; report MB/s each way and the peak RSS.
+ *
+ *   node --import tsx bench/cache-io.ts [--size 1GiB] [--chunk 4MiB] [--dir DIR] [--json] [--no-whole]
+ *                                       [--no-bg-checkpoint]
+ *
+ * `runCacheIoBench` is exported for `npm run bench:engine`. The store lives
+ * in a temp folder (os.tmpdir(), or --dir) that is removed afterwards.
+ */
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { pathToFileURL } from "node:url"
+import Database from "better-sqlite3"
+import { Effect, Stream } from "effect"
+import { make } from "../src/cache/CacheStore.js"
+import { formatBytes, parseSize } from "../src/cache/units.js"
+
+export interface CacheIoOptions {
+  /** Artifact size in bytes (default 1 GiB). */
+  readonly size?: number
+  /** Store chunk size (default: the store's, 4 MiB). */
+  readonly chunkSize?: number
+  /** Folder for the temporary store (default os.tmpdir()). */
+  readonly dir?: string
+  /** Also read the artifact back as one whole buffer (default true). */
+  readonly whole?: boolean
+  /** Store option: checkpoints on a worker thread (default true). */
+  readonly backgroundCheckpoints?: boolean
+}
+
+export interface CacheIoResult {
+  readonly bytes: number
+  readonly chunkSize: number | null
+  /** putArtifact of a stream, until published (hashing included). */
+  readonly writeMBps: number
+  readonly writeMs: number
+  /** Closing the store afterwards (its WAL checkpoint into the main file). */
+  readonly closeMs: number
+  /** streamArtifact consumed to the end (sha256 verified). */
+  readonly streamReadMBps: number
+  /** readArtifact into one buffer (sha256 verified); null if skipped. */
+  readonly wholeReadMBps: number | null
+  /** Peak resident set size of the process (bytes). */
+  readonly peakRssBytes: number
+}
+
+const PIECE = 4 * 1024 * 1024
+
+/** Pseudo-random 4 MiB pieces; a counter in each piece keeps them distinct. */
+async function* source(size: number): AsyncGenerator<Uint8Array> {
+  const base = Buffer.allocUnsafe(PIECE)
+  let x = 0x9e3779b9
+  for (let i = 0; i < PIECE; i += 4) {
+    x ^= x << 13
+    x ^= x >>> 17
+    x ^= x << 5
+    base.writeUInt32LE(x >>> 0, i)
+  }
+  for (let off = 0, n = 0; off < size; off += PIECE, n++) {
+    base.writeUInt32LE(n, 0)
+    yield base.subarray(0, Math.min(PIECE, size - off))
+  }
+}
+
+const mbps = (bytes: number, ms: number) => bytes / 1e6 / (ms / 1000)
+
+export const runCacheIoBench = async (options: CacheIoOptions = {}): Promise<CacheIoResult> => {
+  const size = options.size ?? 2 ** 30
+  const dir = mkdtempSync(join(options.dir ?? tmpdir(), "clipcl-cache-io-"))
+  const path = join(dir, "bench.sqlite")
+  try {
+    const storeOptions = {
+      ...(options.chunkSize !== undefined ? { chunkSize: options.chunkSize } : {}),
+      ...(options.backgroundCheckpoints !== undefined ? { backgroundCheckpoints: options.backgroundCheckpoints } : {})
+    }
+    let writeMs = 0
+    let closeMs = 0
+    const hash = await Effect.runPromise(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const s = yield* make(path, storeOptions)
+          const t0 = performance.now()
+          const h = yield* s.putArtifact("checkpoint", source(size))
+          writeMs = performance.now() - t0
+          return h
+        })
+      ).pipe(Effect.ensuring(Effect.sync(() => void 0)))
+    )
+    // Close timing: a separate open/close so the WAL checkpoint is measured alone.
+    {
+      const t = performance.now()
+      const db = new Database(path)
+      db.pragma("wal_checkpoint(TRUNCATE)")
+      db.close()
+      closeMs = performance.now() - t
+    }
+    let streamMs = 0
+    let wholeMs: number | null = null
+    await Effect.runPromise(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const s = yield* make(path, storeOptions)
+          let n = 0
+          const t0 = performance.now()
+          yield* Stream.runForEach(s.streamArtifact(hash), (c) => Effect.sync(() => void (n += c.byteLength)))
+          streamMs = performance.now() - t0
+          if (n !== size) throw new Error(`streamed ${n} of ${size} bytes`)
+          if (options.whole !== false) {
+            const t1 = performance.now()
+            const all = yield* s.readArtifact(hash)
+            wholeMs = performance.now() - t1
+            if (all.byteLength !== size) throw new Error("short whole read")
+          }
+        })
+      )
+    )
+    return {
+      bytes: size,
+      chunkSize: options.chunkSize ?? null,
+      writeMBps: mbps(size, writeMs),
+      writeMs,
+      closeMs,
+      streamReadMBps: mbps(size, streamMs),
+      wholeReadMBps: wholeMs === null ? null : mbps(size, wholeMs),
+      peakRssBytes: process.resourceUsage().maxRSS * 1024
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href
+
+if (isMain) {
+  const argv = process.argv.slice(2)
+  const opt = (name: string): string | undefined => {
+    const i = argv.indexOf(name)
+    return i >= 0 ? argv[i + 1] : undefined
+  }
+  const sizeArg = opt("--size")
+  const chunkArg = opt("--chunk")
+  const options: CacheIoOptions = {
+    size: sizeArg ? Effect.runSync(parseSize(sizeArg)) : undefined,
+    chunkSize: chunkArg ? Effect.runSync(parseSize(chunkArg)) : undefined,
+    dir: opt("--dir"),
+    whole: !argv.includes("--no-whole"),
+    backgroundCheckpoints: !argv.includes("--no-bg-checkpoint")
+  }
+  const r = await runCacheIoBench(options)
+  if (argv.includes("--json")) console.log(JSON.stringify(r))
+  else {
+    console.log(`cache I/O, ${formatBytes(r.bytes)} artifact (chunk ${formatBytes(r.chunkSize ?? 4 * 2 ** 20)})`)
+    console.log(`  write (stream, sha256, publish):   ${r.writeMBps.toFixed(0)} MB/s  (${(r.writeMs / 1000).toFixed(2)} s)`)
+    console.log(`  WAL checkpoint afterwards:         ${(r.closeMs / 1000).toFixed(2)} s`)
+    console.log(`  read (stream, sha256 verified):    ${r.streamReadMBps.toFixed(0)} MB/s`)
+    if (r.wholeReadMBps !== null) console.log(`  read (one buffer, sha256 verified): ${r.wholeReadMBps.toFixed(0)} MB/s`)
+    console.log(`  peak RSS:                          ${formatBytes(r.peakRssBytes)}`)
+  }
+}
