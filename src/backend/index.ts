@@ -132,6 +132,8 @@ const attempt = async (name: Exclude<BackendName, "auto">): Promise<Attempt> => 
     }
     case "cpu": {
       if (!(await activate("cpu"))) return { ok: false, reason: "the cpu backend failed to initialise" }
+      // Its console banner ("install tfjs-node") would duplicate our one notice.
+      ;(tf.backend() as unknown as { firstUse?: boolean }).firstUse = false
       return { ok: true, info: { name, tfBackend: "cpu", description: "cpu (plain JavaScript kernels)" } }
     }
   }
