@@ -126,8 +126,9 @@ export const classMeans = (features: ReadonlyArray<ReadonlyArray<number>>, label
 export const nearestMeanClassify = (features: tf.Tensor2D, means: ReadonlyArray<ReadonlyArray<number>>): number[] =>
   tf.tidy("nearestMeanClassify", () => {
     const m = tf.tensor2d(means as number[][])
-    // |f - mu|^2 = 2 - 2 f.mu for unit vectors (an all-zero mean never wins against a real one).
-    const d = tf.sub(tf.sum(tf.square(m), 1), tf.mul(tf.matMul(l2Normalize(features), m, false, true), 2))
+    // |f - mu|^2 = 2 - 2 f.mu for unit vectors; a class without exemplars (all-zero mean) is never chosen.
+    const empty = tf.tensor1d(means.map((r) => (r.every((x) => x === 0) ? 1e9 : 0)))
+    const d = tf.add(tf.sub(tf.sum(tf.square(m), 1), tf.mul(tf.matMul(l2Normalize(features), m, false, true), 2)), empty)
     return Array.from(tf.argMin(d, 1).dataSync())
   })
 

@@ -1,0 +1,50 @@
+import { test } from "node:test"
+import assert from "node:assert/strict"
+import { tf } from "../../src/backend/tf.js"
+import { imm } from "../../src/methods/imm.js"
+import { wiseft } from "../../src/methods/wiseft.js"
+import { makeWeightAverager } from "../../src/methods/zscl.js"
+import { rectify } from "../../src/methods/rkr.js"
+import { values } from "./helpers.js"
+
+const w = (a: number[], b: number) => new Map<string, tf.Tensor>([["fc.weight", tf.tensor1d(a)], ["logit_scale", tf.scalar(b)]])
+
+test("WiSE-FT: (1 - alpha) zero-shot + alpha fine-tuned", () => {
+  const out = wiseft(w([0, 10], 1), w([4, 2], 3), 0.25)
+  assert.deepEqual(values(out.get("fc.weight")!), [1, 8])
+  assert.deepEqual(values(out.get("logit_scale")!), [1.5])
+  assert.deepEqual(values(wiseft(w([0, 10], 1), w([4, 2], 3), 0).get("fc.weight")!), [0, 10])
+  assert.deepEqual(values(wiseft(w([0, 10], 1), w([4, 2], 3), 1).get("fc.weight")!), [4, 2])
+})
+
+test("IMM: mean of the previous and current session by default", () => {
+  const out = imm(w([2, 4], 0), w([4, 0], 2))
+  assert.deepEqual(values(out.get("fc.weight")!), [3, 2])
+  assert.deepEqual(values(out.get("logit_scale")!), [1])
+})
+
+test("weight interpolation names what does not match", () => {
+  assert.throws(() => wiseft(w([1, 2], 0), new Map([["fc.weight", tf.tensor1d([1, 2, 3])], ["logit_scale", tf.scalar(0)]]), 0.5), /WiSE-FT: tensor 'fc.weight' has shape \[3\], expected \[2\]/)
+  assert.throws(() => imm(w([1, 2], 0), new Map([["fc.weight", tf.tensor1d([1, 2])]])), /IMM: option 'weights' differ in parameter names: logit_scale/)
+  assert.throws(() => wiseft(w([1], 0), w([1], 0), 1.5), /option 'alpha' must be in \[0, 1\]/)
+})
+
+test("ZSCL's weight averager keeps the running mean of the weights", () => {
+  const v = tf.variable(tf.tensor1d([0, 6]))
+  const avg = makeWeightAverager([v])
+  v.assign(tf.tensor1d([2, 0]))
+  avg.update() // (0 + 2) / 2, (6 + 0) / 2
+  v.assign(tf.tensor1d([4, 3]))
+  avg.update() // (1*2 + 4) / 3, (3*2 + 3) / 3
+  assert.equal(avg.count, 3)
+  avg.apply()
+  assert.deepEqual(values(v), [2, 3])
+  avg.dispose()
+  v.dispose()
+})
+
+test("RKR rectifies a weight as (W0 + A B) * s", () => {
+  const out = rectify(tf.tensor2d([[1, 0], [0, 1]]), tf.tensor2d([[1], [2]]), tf.tensor2d([[3, 4]]), tf.tensor2d([[1], [0.5]]))
+  // W0 + AB = [[4, 4], [6, 9]]; rows scaled by 1 and 0.5
+  assert.deepEqual(values(out), [4, 4, 3, 4.5])
+})
