@@ -9,7 +9,7 @@
  * `runCacheIoBench` is exported for `npm run bench:engine`. The store lives
  * in a temp folder (os.tmpdir(), or --dir) that is removed afterwards.
  */
-import { mkdtempSync, rmSync } from "node:fs"
+import { mkdtempSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { pathToFileURL } from "node:url"
@@ -45,6 +45,10 @@ export interface CacheIoResult {
   readonly wholeReadMBps: number | null
   /** Peak resident set size of the process (bytes). */
   readonly peakRssBytes: number
+  /** Peak RSS sampled during the streamed write and read (before the whole-buffer read). */
+  readonly peakRssStreamingBytes: number
+  /** Largest WAL file seen during the write (sampled every 20 ms). */
+  readonly peakWalBytes: number
 }
 
 const PIECE = 4 * 1024 * 1024
@@ -71,6 +75,18 @@ export const runCacheIoBench = async (options: CacheIoOptions = {}): Promise<Cac
   const size = options.size ?? 2 ** 30
   const dir = mkdtempSync(join(options.dir ?? tmpdir(), "clipcl-cache-io-"))
   const path = join(dir, "bench.sqlite")
+    let peakWalBytes = 0
+    let peakRssStreamingBytes = 0
+    const rssSampler = setInterval(() => {
+      peakRssStreamingBytes = Math.max(peakRssStreamingBytes, process.memoryUsage.rss())
+    }, 10)
+    const sampler = setInterval(() => {
+      try {
+        peakWalBytes = Math.max(peakWalBytes, statSync(path + "-wal").size)
+      } catch {
+        // not created yet
+      }
+    }, 20)
   try {
     const storeOptions = {
       ...(options.chunkSize !== undefined ? { chunkSize: options.chunkSize } : {}),
@@ -87,7 +103,7 @@ export const runCacheIoBench = async (options: CacheIoOptions = {}): Promise<Cac
           writeMs = performance.now() - t0
           return h
         })
-      ).pipe(Effect.ensuring(Effect.sync(() => void 0)))
+      ).pipe(Effect.ensuring(Effect.sync(() => clearInterval(sampler))))
     )
     // Close timing: a separate open/close so the WAL checkpoint is measured alone.
     {
@@ -108,6 +124,7 @@ export const runCacheIoBench = async (options: CacheIoOptions = {}): Promise<Cac
           yield* Stream.runForEach(s.streamArtifact(hash), (c) => Effect.sync(() => void (n += c.byteLength)))
           streamMs = performance.now() - t0
           if (n !== size) throw new Error(`streamed ${n} of ${size} bytes`)
+          clearInterval(rssSampler)
           if (options.whole !== false) {
             const t1 = performance.now()
             const all = yield* s.readArtifact(hash)
@@ -125,9 +142,13 @@ export const runCacheIoBench = async (options: CacheIoOptions = {}): Promise<Cac
       closeMs,
       streamReadMBps: mbps(size, streamMs),
       wholeReadMBps: wholeMs === null ? null : mbps(size, wholeMs),
-      peakRssBytes: process.resourceUsage().maxRSS * 1024
+      peakRssBytes: process.resourceUsage().maxRSS * 1024,
+      peakWalBytes,
+      peakRssStreamingBytes
     }
   } finally {
+    clearInterval(rssSampler)
+    clearInterval(sampler)
     rmSync(dir, { recursive: true, force: true })
   }
 }
@@ -157,6 +178,8 @@ if (isMain) {
     console.log(`  WAL checkpoint afterwards:         ${(r.closeMs / 1000).toFixed(2)} s`)
     console.log(`  read (stream, sha256 verified):    ${r.streamReadMBps.toFixed(0)} MB/s`)
     if (r.wholeReadMBps !== null) console.log(`  read (one buffer, sha256 verified): ${r.wholeReadMBps.toFixed(0)} MB/s`)
-    console.log(`  peak RSS:                          ${formatBytes(r.peakRssBytes)}`)
+    console.log(`  peak RSS (streamed write + read):  ${formatBytes(r.peakRssStreamingBytes)}`)
+    console.log(`  peak RSS (whole run):              ${formatBytes(r.peakRssBytes)}`)
+    console.log(`  peak WAL size during the write:    ${formatBytes(r.peakWalBytes)}`)
   }
 }

@@ -303,8 +303,9 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
   // ---- checkpoints during large writes (see checkpointer.ts) -----------------
   let checkpointer: Checkpointer | null = null
   let activeUploads = 0
-  /** Chunk bytes written since the running (or last) background checkpoint began. */
+  /** Chunk bytes written since the WAL was last fully checkpointed / since the last nudge. */
   let walBytes = 0
+  let sinceNudge = 0
   const uploadStarted = (): void => {
     if (memory || options.backgroundCheckpoints === false) return
     if (activeUploads++ === 0) {
@@ -321,27 +322,32 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
     }
   }
   /**
-   * After a chunk: start a background checkpoint every 64 MiB; if one is
-   * still running when 256 MiB more have been written, wait for it, so the
-   * WAL cannot outgrow a few hundred MiB however large the artifact.
+   * After a chunk: start a background checkpoint every 64 MiB. Every 256 MiB
+   * wait until the WAL is fully checkpointed, so that the next commit
+   * restarts it from the beginning: the WAL stays a few hundred MiB however
+   * large the artifact (a WAL that is never fully checkpointed only grows).
    */
   const afterChunk = (n: number): Effect.Effect<void> => {
     const cp = checkpointer
     if (cp === null || memory) return Effect.void
     walBytes += n
-    if (walBytes < 64 * 1024 * 1024) return Effect.void
-    if (!cp.busy()) {
-      cp.nudge()
-      walBytes = 0
-      return Effect.void
-    }
-    if (walBytes < 256 * 1024 * 1024) return Effect.void
-    return Effect.promise(() => cp.whenIdle()).pipe(
-      Effect.andThen(() => {
+    sinceNudge += n
+    if (walBytes >= 256 * 1024 * 1024)
+      return Effect.promise(async () => {
+        await cp.whenIdle()
         cp.nudge()
-        walBytes = 0
-      })
-    )
+        await cp.whenIdle()
+      }).pipe(
+        Effect.andThen(() => {
+          walBytes = 0
+          sinceNudge = 0
+        })
+      )
+    if (sinceNudge >= 64 * 1024 * 1024 && !cp.busy()) {
+      cp.nudge()
+      sinceNudge = 0
+    }
+    return Effect.void
   }
 
   const upload = (
