@@ -18,6 +18,7 @@ import { checkTensors, CONFIG_METADATA_KEY, readCheckpoint, type Checkpoint, typ
 import { validateConfig, type ClipConfig } from "./config.js"
 import { ClipConfigError, SafetensorsError, WeightsMismatchError } from "./errors.js"
 import { paramSpecs, type ParamSpec } from "./parameters.js"
+import { gaussian } from "./random.js"
 import { parseSafetensors, serializeSafetensors } from "./safetensors.js"
 import { textTransformer } from "./textTransformer.js"
 import { visionTransformer } from "./visionTransformer.js"
@@ -186,11 +187,10 @@ export const createClip = (config: ClipConfig, seed: number): ClipModel => {
   validateConfig(config, "createClip")
   const params = new Map<string, tf.Variable>()
   paramSpecs(config).forEach((s, i) => {
-    const init = tf.tidy(() =>
-      s.init.kind === "normal"
-        ? tf.randomNormal([...s.shape], 0, s.init.std, "float32", seed * 100003 + i)
-        : tf.fill([...s.shape], s.init.value)
-    )
+    const count = s.shape.reduce((a, d) => a * d, 1)
+    const init = s.init.kind === "normal"
+      ? tf.tensor(gaussian(count, s.init.std, seed * 100003 + i), [...s.shape], "float32")
+      : tf.fill([...s.shape], s.init.value)
     params.set(s.name, tf.variable(init, true))
     init.dispose()
   })
