@@ -92,25 +92,6 @@ export const chunked = (m: ScoreMatrix, metric: string, field: string): ChunkedM
 }
 
 /**
- * Fails when a chunk holds a NaN, naming the first offending row.
- *
- * @internal
- */
-export const assertNoNaN = (t: tf.Tensor2D, rowOffset: number, metric: string, field: string): void => {
-  const bad = tf.tidy(() => tf.any(tf.isNaN(t)).dataSync()[0])
-  if (bad) {
-    const data = t.dataSync()
-    const cols = t.shape[1]
-    const at = data.findIndex((v) => Number.isNaN(v))
-    throw new MetricInputError({
-      metric,
-      field: `${field}[${rowOffset + Math.floor(at / cols)}][${at % cols}]`,
-      reason: "score is NaN (diverged model or uninitialised features?)",
-    })
-  }
-}
-
-/**
  * Reads labels (or other integer indices) and checks each lies in `[0, n)`.
  *
  * @internal

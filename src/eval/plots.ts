@@ -3,6 +3,9 @@
  * graphics library that renders headless to SVG without a browser or a
  * canvas) and optionally rasterised to PNG with sharp.
  *
+ * vega and sharp are loaded on first render, so importing this module (or
+ * the package root) costs nothing to a command that draws no plot.
+ *
  * Each plot is first a pure function from data to a vega spec (easy to test
  * and to tweak: the spec is plain JSON, openable in the vega editor), then
  * {@link renderSvg} draws it:
@@ -19,8 +22,7 @@
 import { mkdir, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { Effect } from "effect"
-import sharp from "sharp"
-import * as vega from "vega"
+import type * as vega from "vega"
 import type { AccuracyMatrix } from "./continual.js"
 import { PlotError } from "./EvalError.js"
 import type { EvalTable } from "./EvalTable.js"
@@ -412,8 +414,11 @@ export const resultPlots = (tables: ReadonlyArray<EvalTable> | EvalTable, pretra
  */
 export const renderSvg = (spec: vega.Spec, plot = "plot"): Effect.Effect<string, PlotError> =>
   Effect.acquireUseRelease(
-    Effect.try({
-      try: () => new vega.View(vega.parse(spec), { renderer: "none", logLevel: vega.Error }),
+    Effect.tryPromise({
+      try: async () => {
+        const v = await import("vega")
+        return new v.View(v.parse(spec), { renderer: "none", logLevel: v.Error })
+      },
       catch: (cause) => new PlotError({ plot, reason: `invalid vega spec: ${String(cause)}`, cause }),
     }),
     (view) => Effect.tryPromise({ try: () => view.toSVG(), catch: (cause) => new PlotError({ plot, reason: `rendering failed: ${String(cause)}`, cause }) }),
@@ -429,7 +434,10 @@ export const renderSvg = (spec: vega.Spec, plot = "plot"): Effect.Effect<string,
  */
 export const svgToPng = (svg: string, density = 144, plot = "plot"): Effect.Effect<Uint8Array, PlotError> =>
   Effect.tryPromise({
-    try: () => sharp(Buffer.from(svg), { density }).flatten({ background: "#ffffff" }).png().toBuffer(),
+    try: async () => {
+      const { default: sharp } = await import("sharp")
+      return sharp(Buffer.from(svg), { density }).flatten({ background: "#ffffff" }).png().toBuffer()
+    },
     catch: (cause) => new PlotError({ plot, reason: `PNG rasterisation failed: ${String(cause)}`, cause }),
   })
 

@@ -17,8 +17,9 @@
 import { tf } from "../backend/tf.js"
 import type { TieRule } from "./accuracy.js"
 import { MetricInputError } from "./EvalError.js"
-import { hitRate, targetRanks, type Ranks } from "./internal/rank.js"
-import { assertNoNaN, checkIndices, chunked, DEFAULT_CHUNK_ROWS, type ChunkedMatrix, type ScoreMatrix } from "./ScoreMatrix.js"
+import { unitRows } from "./internal/normalize.js"
+import { forEachChunk, hitRate, nanError, type Ranks } from "./internal/rank.js"
+import { checkIndices, chunked, DEFAULT_CHUNK_ROWS, type ChunkedMatrix, type ScoreMatrix } from "./ScoreMatrix.js"
 
 /**
  * @since 0.1.0
@@ -71,40 +72,123 @@ export const RetrievalProtocol = {
 
 const METRIC = "retrievalRecall"
 
-/** Image-to-text ranks of the rows of `f` (fold matrix), given each column's local image. */
-const imageToTextRanks = (f: tf.Tensor2D, colImage: Int32Array, chunkRows: number): Ranks => {
-  const [rows, cols] = f.shape
-  const strict = new Int32Array(rows)
-  const weak = new Int32Array(rows)
-  for (let s = 0; s < rows; s += chunkRows) {
-    const e = Math.min(rows, s + chunkRows)
-    const mask = new Uint8Array((e - s) * cols)
-    for (let c = 0; c < cols; c++) {
-      const r = colImage[c]
-      if (r >= s && r < e) mask[(r - s) * cols + c] = 1
-    }
-    const [gt, ge] = tf.tidy(() => {
-      const chunk = tf.slice(f, [s, 0], [e - s, cols])
-      const m = tf.tensor2d(mask, [e - s, cols], "bool")
-      const best = tf.max(tf.where(m, chunk, tf.fill([e - s, cols], -Infinity)), 1, true)
-      return [
-        tf.sum(tf.cast(tf.greater(chunk, best), "int32"), 1),
-        tf.sum(tf.cast(tf.logicalAnd(tf.greaterEqual(chunk, best), tf.logicalNot(m)), "int32"), 1),
-      ]
-    })
-    strict.set(gt.dataSync(), s)
-    weak.set(ge.dataSync(), s)
-    gt.dispose()
-    ge.dispose()
-  }
-  return { strict, weak }
-}
-
 const recalls = (ranks: Ranks, ks: ReadonlyArray<number>, ties: TieRule): Record<number, number> => {
   const chosen = ties === "optimistic" ? ranks.strict : ranks.weak
   const out: Record<number, number> = {}
   for (const k of ks) out[k] = hitRate(chosen, k)
   return out
+}
+
+/**
+ * Ranks of one fold: images `[a, b)` against the texts `cols` (global column
+ * indices, each owned by an image of the fold). Two passes over the row
+ * chunks: the first ranks images (their best caption is known within a row)
+ * and collects each caption's own score, the second ranks captions.
+ */
+const foldRanks = (
+  m: ChunkedMatrix,
+  owner: Int32Array,
+  a: number,
+  b: number,
+  cols: Int32Array,
+  chunkRows: number,
+): { i2t: Ranks; t2i: Ranks } => {
+  const nT = cols.length
+  const i2t = { strict: new Int32Array(b - a), weak: new Int32Array(b - a) }
+  const t2i = { strict: new Int32Array(nT), weak: new Int32Array(nT) }
+  // Captions of each image of the fold, as positions in `cols`.
+  const mine: number[][] = Array.from({ length: b - a }, () => [])
+  cols.forEach((t, j) => mine[owner[t] - a].push(j))
+  const ownScore = new Float32Array(nT)
+  const width = m.cols
+  forEachChunk(
+    m,
+    chunkRows,
+    (data, s, e) => {
+      for (let r = s; r < e; r++) {
+        const base = (r - s) * width
+        let best = -Infinity
+        for (const j of mine[r - a]) {
+          const v = data[base + cols[j]]
+          ownScore[j] = v
+          if (v > best) best = v
+        }
+        let gt = 0
+        let ge = 0
+        for (let j = 0; j < nT; j++) {
+          const v = data[base + cols[j]]
+          if (v > best) gt++
+          else if (v === best && owner[cols[j]] !== r) ge++
+          else if (v !== v) throw nanError(METRIC, "similarity", r, cols[j])
+        }
+        i2t.strict[r - a] = gt
+        i2t.weak[r - a] = gt + ge
+      }
+    },
+    a,
+    b,
+  )
+  forEachChunk(
+    m,
+    chunkRows,
+    (data, s, e) => {
+      for (let r = s; r < e; r++) {
+        const base = (r - s) * width
+        for (let j = 0; j < nT; j++) {
+          const v = data[base + cols[j]]
+          const own = ownScore[j]
+          if (v > own) t2i.strict[j]++
+          else if (v === own && owner[cols[j]] !== r) t2i.weak[j]++
+        }
+      }
+    },
+    a,
+    b,
+  )
+  for (let j = 0; j < nT; j++) t2i.weak[j] += t2i.strict[j]
+  return { i2t, t2i }
+}
+
+/** Checks options and caption owners shared by both entry points. */
+const prepare = (images: number, texts: number, captionImage: ArrayLike<number> | tf.Tensor1D, options: RetrievalOptions) => {
+  const ks = options.ks ?? [1, 5, 10]
+  for (const k of ks) {
+    if (!Number.isInteger(k) || k < 1) throw new MetricInputError({ metric: METRIC, field: "ks", reason: `K = ${k} is not a positive integer` })
+  }
+  const owner = checkIndices(captionImage, images, texts, METRIC, "captionImage")
+  const folds = options.folds ?? 1
+  if (!Number.isInteger(folds) || folds < 1 || images % folds !== 0) {
+    throw new MetricInputError({ metric: METRIC, field: "folds", reason: `${folds} folds do not split ${images} images evenly` })
+  }
+  const captions = new Int32Array(images)
+  owner.forEach((i) => captions[i]++)
+  const lonely = captions.indexOf(0)
+  if (lonely >= 0) throw new MetricInputError({ metric: METRIC, field: `captionImage`, reason: `image ${lonely} has no caption` })
+  const size = images / folds
+  const foldCols = Array.from({ length: folds }, (_, f) => {
+    const cols: number[] = []
+    owner.forEach((i, t) => { if (i >= f * size && i < (f + 1) * size) cols.push(t) })
+    return Int32Array.from(cols)
+  })
+  return { ks, owner, folds, size, foldCols, ties: options.ties ?? "optimistic", chunkRows: options.chunkRows ?? DEFAULT_CHUNK_ROWS }
+}
+
+const combine = (
+  images: number,
+  texts: number,
+  ks: ReadonlyArray<number>,
+  perFold: ReadonlyArray<{ imageToText: Record<number, number>; textToImage: Record<number, number> }>,
+): RetrievalResult => {
+  const avg = (pick: (p: (typeof perFold)[number]) => Record<number, number>) => {
+    const out: Record<number, number> = {}
+    for (const k of ks) out[k] = perFold.reduce((acc, p) => acc + pick(p)[k], 0) / perFold.length
+    return out
+  }
+  const imageToText = avg((p) => p.imageToText)
+  const textToImage = avg((p) => p.textToImage)
+  const mean: Record<number, number> = {}
+  for (const k of ks) mean[k] = (imageToText[k] + textToImage[k]) / 2
+  return { images, texts, folds: perFold.length, imageToText, textToImage, mean, perFold }
 }
 
 /**
@@ -123,80 +207,16 @@ export const retrievalRecall = (
   captionImage: ArrayLike<number> | tf.Tensor1D,
   options: RetrievalOptions = {},
 ): RetrievalResult => {
-  const ks = options.ks ?? [1, 5, 10]
-  for (const k of ks) {
-    if (!Number.isInteger(k) || k < 1) throw new MetricInputError({ metric: METRIC, field: "ks", reason: `K = ${k} is not a positive integer` })
-  }
-  const ties = options.ties ?? "optimistic"
-  const chunkRows = options.chunkRows ?? DEFAULT_CHUNK_ROWS
   const m = chunked(similarity, METRIC, "similarity")
   if (m.rows === 0 || m.cols === 0) {
     throw new MetricInputError({ metric: METRIC, field: "similarity", reason: `empty matrix (${m.rows} x ${m.cols}): nothing to rank` })
   }
-  const owner = checkIndices(captionImage, m.rows, m.cols, METRIC, "captionImage")
-  const folds = options.folds ?? 1
-  if (!Number.isInteger(folds) || folds < 1 || m.rows % folds !== 0) {
-    throw new MetricInputError({ metric: METRIC, field: "folds", reason: `${folds} folds do not split ${m.rows} images evenly` })
-  }
-  const captions = new Int32Array(m.rows)
-  owner.forEach((i) => captions[i]++)
-  const lonely = captions.indexOf(0)
-  if (lonely >= 0) throw new MetricInputError({ metric: METRIC, field: `captionImage`, reason: `image ${lonely} has no caption` })
-
-  const size = m.rows / folds
-  const perFold: Array<{ imageToText: Record<number, number>; textToImage: Record<number, number> }> = []
-  for (let f = 0; f < folds; f++) {
-    const a = f * size
-    const b = a + size
-    const cols: number[] = []
-    owner.forEach((i, t) => { if (i >= a && i < b) cols.push(t) })
-    const colImage = Int32Array.from(cols, (t) => owner[t] - a)
-    const fold = foldMatrix(m, a, b, cols, chunkRows)
-    try {
-      const i2t = imageToTextRanks(fold, colImage, chunkRows)
-      const foldT = tf.transpose(fold) as tf.Tensor2D
-      try {
-        const byText: ChunkedMatrix = { rows: cols.length, cols: size, chunk: (s, e) => tf.slice(foldT, [s, 0], [e - s, size]) }
-        const t2i = targetRanks(byText, colImage, METRIC, "similarity^T", chunkRows)
-        perFold.push({ imageToText: recalls(i2t, ks, ties), textToImage: recalls(t2i, ks, ties) })
-      } finally {
-        foldT.dispose()
-      }
-    } finally {
-      fold.dispose()
-    }
-  }
-  const avg = (pick: (p: (typeof perFold)[number]) => Record<number, number>) => {
-    const out: Record<number, number> = {}
-    for (const k of ks) out[k] = perFold.reduce((acc, p) => acc + pick(p)[k], 0) / folds
-    return out
-  }
-  const imageToText = avg((p) => p.imageToText)
-  const textToImage = avg((p) => p.textToImage)
-  const mean: Record<number, number> = {}
-  for (const k of ks) mean[k] = (imageToText[k] + textToImage[k]) / 2
-  return { images: m.rows, texts: m.cols, folds, imageToText, textToImage, mean, perFold }
-}
-
-/** Rows `[a, b)` and columns `cols` of `m` as one tensor, NaN-checked. */
-const foldMatrix = (m: ChunkedMatrix, a: number, b: number, cols: ReadonlyArray<number>, chunkRows: number): tf.Tensor2D => {
-  const whole = cols.length === m.cols && cols.every((c, i) => c === i)
-  const parts: tf.Tensor2D[] = []
-  try {
-    for (let s = a; s < b; s += chunkRows) {
-      const e = Math.min(b, s + chunkRows)
-      const chunk = m.chunk(s, e)
-      try {
-        assertNoNaN(chunk, s, METRIC, "similarity")
-        parts.push(tf.tidy(() => (whole ? tf.clone(chunk) : (tf.gather(chunk, tf.tensor1d(Array.from(cols), "int32"), 1) as tf.Tensor2D))))
-      } finally {
-        chunk.dispose()
-      }
-    }
-    return parts.length === 1 ? tf.clone(parts[0]) : (tf.concat(parts, 0) as tf.Tensor2D)
-  } finally {
-    for (const p of parts) p.dispose()
-  }
+  const p = prepare(m.rows, m.cols, captionImage, options)
+  const perFold = p.foldCols.map((cols, f) => {
+    const { i2t, t2i } = foldRanks(m, p.owner, f * p.size, (f + 1) * p.size, cols, p.chunkRows)
+    return { imageToText: recalls(i2t, p.ks, p.ties), textToImage: recalls(t2i, p.ks, p.ties) }
+  })
+  return combine(m.rows, m.cols, p.ks, perFold)
 }
 
 /**
@@ -210,21 +230,6 @@ export interface FeatureRetrievalInput {
   readonly textFeatures: ScoreMatrix
   /** For each caption, the index of its image. */
   readonly captionImage: ArrayLike<number> | tf.Tensor1D
-}
-
-const normalizedRows = (m: ChunkedMatrix, rows: ReadonlyArray<number>, field: string): tf.Tensor2D => {
-  const all = m.chunk(0, m.rows)
-  try {
-    return tf.tidy(() => {
-      const picked = tf.gather(all, tf.tensor1d(Array.from(rows), "int32")) as tf.Tensor2D
-      const norms = tf.norm(picked, "euclidean", 1, true)
-      const bad = norms.dataSync().findIndex((v) => !(v > 0))
-      if (bad >= 0) throw new MetricInputError({ metric: METRIC, field: `${field}[${rows[bad]}]`, reason: "embedding has zero norm or NaN" })
-      return tf.div(picked, norms) as tf.Tensor2D
-    })
-  } finally {
-    all.dispose()
-  }
 }
 
 /**
@@ -241,46 +246,37 @@ const normalizedRows = (m: ChunkedMatrix, rows: ReadonlyArray<number>, field: st
 export const retrievalRecallFromFeatures = (input: FeatureRetrievalInput, options: RetrievalOptions = {}): RetrievalResult => {
   const img = chunked(input.imageFeatures, METRIC, "imageFeatures")
   const txt = chunked(input.textFeatures, METRIC, "textFeatures")
-  if (img.rows === 0 || txt.rows === 0) throw new MetricInputError({ metric: METRIC, field: img.rows === 0 ? "imageFeatures" : "textFeatures", reason: "empty" })
-  if (img.cols !== txt.cols) throw new MetricInputError({ metric: METRIC, field: "textFeatures", reason: `embedding width ${txt.cols} differs from imageFeatures width ${img.cols}` })
-  const owner = checkIndices(input.captionImage, img.rows, txt.rows, METRIC, "captionImage")
-  const folds = options.folds ?? 1
-  if (!Number.isInteger(folds) || folds < 1 || img.rows % folds !== 0) {
-    throw new MetricInputError({ metric: METRIC, field: "folds", reason: `${folds} folds do not split ${img.rows} images evenly` })
+  if (img.rows === 0 || txt.rows === 0) {
+    throw new MetricInputError({ metric: METRIC, field: img.rows === 0 ? "imageFeatures" : "textFeatures", reason: "empty" })
   }
-  const ks = options.ks ?? [1, 5, 10]
-  const size = img.rows / folds
-  const parts: RetrievalResult[] = []
-  for (let f = 0; f < folds; f++) {
-    const imgRows = Array.from({ length: size }, (_, i) => f * size + i)
-    const cols: number[] = []
-    owner.forEach((i, t) => { if (i >= f * size && i < (f + 1) * size) cols.push(t) })
-    if (cols.length === 0) throw new MetricInputError({ metric: METRIC, field: "captionImage", reason: `fold ${f} has no caption` })
-    const a = normalizedRows(img, imgRows, "imageFeatures")
-    try {
-      const b = normalizedRows(txt, cols, "textFeatures")
+  if (img.cols !== txt.cols) {
+    throw new MetricInputError({ metric: METRIC, field: "textFeatures", reason: `embedding width ${txt.cols} differs from imageFeatures width ${img.cols}` })
+  }
+  const p = prepare(img.rows, txt.rows, input.captionImage, options)
+  const images = unitRows(img, 0, img.rows, METRIC, "imageFeatures")
+  let texts: tf.Tensor2D
+  try {
+    texts = unitRows(txt, 0, txt.rows, METRIC, "textFeatures")
+  } catch (e) {
+    images.dispose()
+    throw e
+  }
+  try {
+    const perFold = p.foldCols.map((cols, f) => {
+      const sim = tf.tidy(() =>
+        tf.matMul(tf.slice(images, [f * p.size, 0], [p.size, img.cols]), tf.gather(texts, tf.tensor1d(cols, "int32")), false, true),
+      ) as tf.Tensor2D
       try {
-        const sim = tf.matMul(a, b, false, true) as tf.Tensor2D
-        try {
-          parts.push(retrievalRecall(sim, Int32Array.from(cols, (t) => owner[t] - f * size), { ...options, folds: 1 }))
-        } finally {
-          sim.dispose()
-        }
+        const local = Int32Array.from(cols, (t) => p.owner[t] - f * p.size)
+        const r = retrievalRecall(sim, local, { ...options, folds: 1 })
+        return r.perFold[0]
       } finally {
-        b.dispose()
+        sim.dispose()
       }
-    } finally {
-      a.dispose()
-    }
+    })
+    return combine(img.rows, txt.rows, p.ks, perFold)
+  } finally {
+    images.dispose()
+    texts.dispose()
   }
-  const avg = (pick: (r: RetrievalResult) => Readonly<Record<number, number>>) => {
-    const out: Record<number, number> = {}
-    for (const k of ks) out[k] = parts.reduce((acc, p) => acc + pick(p)[k], 0) / folds
-    return out
-  }
-  const imageToText = avg((r) => r.imageToText)
-  const textToImage = avg((r) => r.textToImage)
-  const mean: Record<number, number> = {}
-  for (const k of ks) mean[k] = (imageToText[k] + textToImage[k]) / 2
-  return { images: img.rows, texts: txt.rows, folds, imageToText, textToImage, mean, perFold: parts.map((p) => p.perFold[0]) }
 }

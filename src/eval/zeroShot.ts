@@ -14,6 +14,7 @@
 import { tf } from "../backend/tf.js"
 import { accuracyOfChunks, type AccuracyOptions, type AccuracyResult } from "./accuracy.js"
 import { MetricInputError } from "./EvalError.js"
+import { unitRows } from "./internal/normalize.js"
 import { checkIndices, chunked, type ChunkedMatrix, type ScoreMatrix } from "./ScoreMatrix.js"
 
 /**
@@ -63,21 +64,6 @@ export const classesSeen = (sessions: ReadonlyArray<ReadonlyArray<number>>, t: n
   return out
 }
 
-const l2normalize = (x: tf.Tensor2D, rowOffset: number, field: string): tf.Tensor2D => {
-  const norms = tf.tidy(() => tf.norm(x, "euclidean", 1))
-  const data = norms.dataSync()
-  norms.dispose()
-  const zero = data.findIndex((v) => !(v > 0))
-  if (zero >= 0) {
-    throw new MetricInputError({
-      metric: METRIC,
-      field: `${field}[${rowOffset + zero}]`,
-      reason: Number.isNaN(data[zero]) ? "embedding holds NaN" : "embedding has zero norm: cosine similarity undefined",
-    })
-  }
-  return tf.tidy(() => tf.div(x, tf.tensor2d(data, [data.length, 1])))
-}
-
 /**
  * Top-1 / top-5 zero-shot accuracy of image features against class text
  * features over a candidate class set.
@@ -115,32 +101,24 @@ export const zeroShotAccuracy = (input: ZeroShotInput, options: AccuracyOptions 
     }
     local[i] = j
   })
-  const allText = txt.chunk(0, txt.rows)
-  let textT: tf.Tensor2D | undefined
+  const normed = unitRows(txt, 0, txt.rows, METRIC, "classFeatures")
+  const wT = tf.tidy(() => tf.transpose(tf.gather(normed, tf.tensor1d(Array.from(candidates), "int32"))) as tf.Tensor2D)
+  normed.dispose()
   try {
-    const normed = l2normalize(allText, 0, "classFeatures")
-    textT = tf.tidy(() => tf.transpose(tf.gather(normed, tf.tensor1d(Array.from(candidates), "int32"))) as tf.Tensor2D)
-    normed.dispose()
-    const wT = textT
     const sims: ChunkedMatrix = {
       rows: img.rows,
       cols: candidates.length,
       chunk: (s, e) => {
-        const raw = img.chunk(s, e)
+        const x = unitRows(img, s, e, METRIC, "imageFeatures")
         try {
-          const x = l2normalize(raw, s, "imageFeatures")
-          const out = tf.matMul(x, wT) as tf.Tensor2D
-          x.dispose()
-          return out
+          return tf.matMul(x, wT) as tf.Tensor2D
         } finally {
-          raw.dispose()
+          x.dispose()
         }
       },
     }
-    const res = accuracyOfChunks(sims, local, options, METRIC)
-    return { ...res, candidates }
+    return { ...accuracyOfChunks(sims, local, options, METRIC), candidates }
   } finally {
-    allText.dispose()
-    textT?.dispose()
+    wT.dispose()
   }
 }

@@ -5,15 +5,43 @@
  * scoring at least as high (pessimistic). A top-k / Recall@k hit is
  * `rank < k`. The gap between the two flags ties, e.g. a collapsed model
  * that gives every class the same score.
+ *
+ * Counting runs in plain JavaScript over one downloaded row chunk at a time:
+ * it is a single compare per score, which tfjs' CPU backend does far slower
+ * through its generic broadcasting kernels (measured ~0.4 s per 1M scores
+ * against ~0.03 s here), and it lets the NaN check ride the same pass.
  */
-import { tf } from "../../backend/tf.js"
-import { assertNoNaN, DEFAULT_CHUNK_ROWS, type ChunkedMatrix } from "../ScoreMatrix.js"
+import { MetricInputError } from "../EvalError.js"
+import { DEFAULT_CHUNK_ROWS, type ChunkedMatrix } from "../ScoreMatrix.js"
 
 /** Per-row ranks under both tie conventions. */
 export interface Ranks {
   readonly strict: Int32Array
   readonly weak: Int32Array
 }
+
+/** Calls `f(data, start, end)` with each row chunk's values, freeing the chunk after. */
+export const forEachChunk = (
+  m: ChunkedMatrix,
+  chunkRows: number,
+  f: (data: Float32Array, start: number, end: number) => void,
+  from = 0,
+  to = m.rows,
+): void => {
+  for (let s = from; s < to; s += chunkRows) {
+    const e = Math.min(to, s + chunkRows)
+    const chunk = m.chunk(s, e)
+    try {
+      f(chunk.dataSync() as Float32Array, s, e)
+    } finally {
+      chunk.dispose()
+    }
+  }
+}
+
+/** The error for a NaN score at row `r`, column `c`. */
+export const nanError = (metric: string, field: string, r: number, c: number): MetricInputError =>
+  new MetricInputError({ metric, field: `${field}[${r}][${c}]`, reason: "score is NaN (diverged model or uninitialised features?)" })
 
 /**
  * Ranks of `target[r]` within row `r`, read chunk by chunk. `target` must
@@ -28,32 +56,24 @@ export const targetRanks = (
 ): Ranks => {
   const strict = new Int32Array(m.rows)
   const weak = new Int32Array(m.rows)
-  for (let s = 0; s < m.rows; s += chunkRows) {
-    const e = Math.min(m.rows, s + chunkRows)
-    const chunk = m.chunk(s, e)
-    try {
-      assertNoNaN(chunk, s, metric, field)
-      const [gt, ge] = tf.tidy(() => {
-        const idx = new Int32Array((e - s) * 2)
-        for (let r = s; r < e; r++) {
-          idx[(r - s) * 2] = r - s
-          idx[(r - s) * 2 + 1] = target[r]
-        }
-        const own = tf.expandDims(tf.gatherND(chunk, tf.tensor2d(idx, [e - s, 2], "int32")), 1)
-        return [
-          tf.sum(tf.cast(tf.greater(chunk, own), "int32"), 1),
-          tf.sum(tf.cast(tf.greaterEqual(chunk, own), "int32"), 1),
-        ]
-      })
-      strict.set(gt.dataSync(), s)
-      const geData = ge.dataSync()
-      for (let i = 0; i < geData.length; i++) weak[s + i] = geData[i] - 1
-      gt.dispose()
-      ge.dispose()
-    } finally {
-      chunk.dispose()
+  const cols = m.cols
+  forEachChunk(m, chunkRows, (data, s, e) => {
+    for (let r = s; r < e; r++) {
+      const base = (r - s) * cols
+      const own = data[base + target[r]]
+      let gt = 0
+      let ge = 0
+      for (let c = 0; c < cols; c++) {
+        const v = data[base + c]
+        if (v > own) gt++
+        else if (v === own) ge++
+        else if (v !== v) throw nanError(metric, field, r, c)
+      }
+      if (own !== own) throw nanError(metric, field, r, target[r])
+      strict[r] = gt
+      weak[r] = gt + ge - 1
     }
-  }
+  })
   return { strict, weak }
 }
 
