@@ -8,9 +8,10 @@
  *
  *   W = (W0 + A B) * s,   A [out, r] (init 0), B [r, in] (init N(0, initStd)), s [out, 1] (init 1).
  *
- * Only A, B, s and the model's 1-D parameters (biases, layer norms) are
- * optimised; embeddings are frozen. Gradients reach A, B and s by the chain
- * rule from the gradient w.r.t. W:
+ * Only A, B, s and the model's 1-D parameters (biases, layer norms, the
+ * logit scale) are optimised; embeddings (and the patch convolution) are
+ * frozen. Gradients reach A, B and s by the chain rule from the gradient
+ * w.r.t. W:
  *   dA = (dW * s) B^T,  dB = A^T (dW * s),  ds = sum_in dW * (W0 + A B).
  *
  * Simplification (documented): RKR stores one rectifier set per task over a
@@ -76,16 +77,19 @@ export const rkr = (options: Partial<RkrOptions> = {}): Method => {
             kind: "rectified",
             w: v,
             w0: tf.keep(tf.clone(v as tf.Tensor)) as tf.Tensor2D,
-            a: tf.variable(tf.zeros([out, r]), true),
-            b: tf.variable(tf.randomNormal([r, inp], 0, o.initStd, "float32", seed++), true),
-            s: tf.variable(tf.ones([out, 1]), true),
+            // (variables survive tidy; their initial values do not)
+            a: tf.tidy(() => tf.variable(tf.zeros([out, r]), true)),
+            b: tf.tidy(() => tf.variable(tf.randomNormal([r, inp], 0, o.initStd, "float32", seed++), true)),
+            s: tf.tidy(() => tf.variable(tf.ones([out, 1]), true)),
           }
         }
-        return { kind: v.rank <= 1 ? "direct" : "frozen", w: v }
+        return { kind: v.rank <= 1 && !name.includes("embedding") ? "direct" : "frozen", w: v }
       })
       const optimized = plan.flatMap((p) => (p.kind === "rectified" ? [p.a, p.b, p.s] : p.kind === "direct" ? [p.w] : []))
       const compose = () => {
-        for (const p of plan) if (p.kind === "rectified") p.w.assign(rectify(p.w0, p.a as tf.Tensor2D, p.b as tf.Tensor2D, p.s as tf.Tensor2D))
+        for (const p of plan) {
+          if (p.kind === "rectified") tf.tidy(() => p.w.assign(rectify(p.w0, p.a as tf.Tensor2D, p.b as tf.Tensor2D, p.s as tf.Tensor2D)))
+        }
       }
       return {
         reparameterize: {

@@ -24,8 +24,8 @@ test("IMM: mean of the previous and current session by default", () => {
 })
 
 test("weight interpolation names what does not match", () => {
-  assert.throws(() => wiseft(w([1, 2], 0), new Map([["fc.weight", tf.tensor1d([1, 2, 3])], ["logit_scale", tf.scalar(0)]]), 0.5), /WiSE-FT: tensor 'fc.weight' has shape \[3\], expected \[2\]/)
-  assert.throws(() => imm(w([1, 2], 0), new Map([["fc.weight", tf.tensor1d([1, 2])]])), /IMM: option 'weights' differ in parameter names: logit_scale/)
+  assert.throws(() => wiseft(w([1, 2], 0), new Map<string, tf.Tensor>([["fc.weight", tf.tensor1d([1, 2, 3])], ["logit_scale", tf.scalar(0)]]), 0.5), /WiSE-FT: tensor 'fc.weight' has shape \[3\], expected \[2\]/)
+  assert.throws(() => imm(w([1, 2], 0), new Map<string, tf.Tensor>([["fc.weight", tf.tensor1d([1, 2])]])), /IMM: option 'weights' differ in parameter names: logit_scale/)
   assert.throws(() => wiseft(w([1], 0), w([1], 0), 1.5), /option 'alpha' must be in \[0, 1\]/)
 })
 
