@@ -50,7 +50,7 @@ export {
   type HeatmapInput,
   type Plot,
 } from "./plots.js"
-export { evalReport, isEvalTable, type Report, type ReportOptions, type TableSource } from "./report.js"
+export { evalReport, evalReportFromRuns, isEvalTable, type Report, type ReportOptions, type TableRun, type TableSource } from "./report.js"
 export {
   accuracyMatrices,
   resultRows,

@@ -96,3 +96,42 @@ export const evalReport = (
         }).pipe(Effect.flatMap((plots) => writePlots(options.plotsDir!, plots, { png: options.png ?? false })))
     return { rows, text: formatResults(rows, options.format ?? "text"), plots }
   })
+
+/**
+ * The part of a stage run record the report needs (the cache's `RunRecord`
+ * fits).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface TableRun {
+  readonly stage: string
+  readonly status: string
+  readonly outputKind: string
+  readonly output: string | null
+}
+
+/**
+ * From a pipeline's latest run records to a report: reads every successful
+ * `table` output with `readTable` (the CLI passes the cache read + table
+ * decode), keeps the evaluation tables, and reports them. Succeeds with
+ * `null` when there is none, so the caller can fall back to its generic
+ * view. Read failures pass through unchanged.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const evalReportFromRuns = <E>(
+  runs: ReadonlyArray<TableRun>,
+  readTable: (hash: string) => Effect.Effect<unknown, E>,
+  options: ReportOptions = {},
+): Effect.Effect<Report | null, E | EvalTableError | PlotError> =>
+  Effect.gen(function* () {
+    const tables: TableSource[] = []
+    for (const r of runs) {
+      if (r.status !== "ok" || r.outputKind !== "table" || r.output === null) continue
+      const table = yield* readTable(r.output)
+      if (isEvalTable(table)) tables.push({ source: r.stage, table })
+    }
+    return tables.length === 0 ? null : yield* evalReport(tables, options)
+  })

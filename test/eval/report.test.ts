@@ -6,7 +6,7 @@ import { join } from "node:path"
 import { Effect, Either } from "effect"
 import { decodeTable, encodeTable } from "../../src/cache/codec.js"
 import { evalRecords, type EvalTable } from "../../src/eval/EvalTable.js"
-import { evalReport, isEvalTable } from "../../src/eval/report.js"
+import { evalReport, evalReportFromRuns, isEvalTable } from "../../src/eval/report.js"
 
 const pre: EvalTable = evalRecords({ method: "pretrained", session: -1 }, { task: "cifar", role: "zeroshot" }, { top1: 0.6 })
 const ft: EvalTable = [0, 1].flatMap((t) => [
@@ -54,5 +54,24 @@ describe("evalReport", () => {
     assert.ok(Either.isLeft(bad) && bad.left._tag === "EvalTableError" && bad.left.source === "eval#2" && bad.left.row === 0)
     const none = await Effect.runPromise(Effect.either(evalReport([])))
     assert.ok(Either.isLeft(none) && /no evaluation tables/.test(none.left.message))
+  })
+
+  it("from run records: reads ok table outputs, keeps evaluation tables, or yields null", async () => {
+    const store: Record<string, unknown> = { h1: viaCache(pre), h2: { columns: ["loss"], rows: [[0.1]] }, h3: viaCache(ft), h4: viaCache(ft) }
+    const read = (hash: string) => (hash in store ? Effect.succeed(store[hash]) : Effect.fail(`missing ${hash}`))
+    const runs = [
+      { stage: "eval-pre", status: "ok", outputKind: "table", output: "h1" },
+      { stage: "train", status: "ok", outputKind: "checkpoint", output: "hx" },
+      { stage: "losses", status: "ok", outputKind: "table", output: "h2" },
+      { stage: "eval-ft", status: "ok", outputKind: "table", output: "h3" },
+      { stage: "eval-old", status: "failed", outputKind: "table", output: "h4" },
+    ]
+    const r = await Effect.runPromise(evalReportFromRuns(runs, read, { format: "csv" }))
+    assert.ok(r !== null)
+    assert.deepEqual(r.rows.map((x) => x.method), ["pretrained", "ft"])
+    assert.ok(r.text.startsWith("method,setting,targetAcc,"))
+    assert.equal(await Effect.runPromise(evalReportFromRuns(runs.slice(1, 3), read)), null)
+    const missing = await Effect.runPromise(Effect.either(evalReportFromRuns([{ ...runs[0], output: "nope" }], read)))
+    assert.ok(Either.isLeft(missing) && missing.left === "missing nope")
   })
 })
