@@ -48,3 +48,29 @@ test("RKR rectifies a weight as (W0 + A B) * s", () => {
   // W0 + AB = [[4, 4], [6, 9]]; rows scaled by 1 and 0.5
   assert.deepEqual(values(out), [4, 4, 3, 4.5])
 })
+
+test("RKR maps dL/dW to its rectifiers by the chain rule (matches autodiff)", async () => {
+  const { rkr } = await import("../../src/methods/rkr.js")
+  const { makeRng } = await import("../../src/methods/prng.js")
+  const w = tf.variable(tf.tensor2d([[1, 2, 0], [0, -1, 3]]))
+  const bias = tf.variable(tf.tensor1d([0.5, -0.5]))
+  const model = { params: new Map<string, tf.Variable>([["fc.weight", w], ["fc.bias", bias]]) }
+  const setup = { model, variables: [w, bias], rng: makeRng(1) } as unknown as Parameters<ReturnType<typeof rkr>["setup"]>[0]
+  const m = rkr({ rank: 1, initStd: 0.5 }).setup(setup)
+  const re = m.reparameterize!
+  const [a, b, s, bOpt] = re.variables
+  assert.equal(bOpt, bias)
+  a.assign(tf.tensor2d([[0.3], [-0.2]]))
+  s.assign(tf.tensor2d([[1.5], [0.5]]))
+  re.beforeStep()
+  const c = tf.tensor2d([[1, -2, 0.5], [2, 1, -1]])
+  // L = sum(W * C) so dL/dW = C; autodiff through (W0 + A B) * s gives the reference.
+  const w0 = tf.tensor2d([[1, 2, 0], [0, -1, 3]])
+  const ref = tf.grads((...xs: tf.Tensor[]) => tf.sum(tf.mul(rectify(w0, xs[0] as tf.Tensor2D, xs[1] as tf.Tensor2D, xs[2] as tf.Tensor2D), c)))([a, b, s])
+  const mapped = re.gradients([c, tf.tensor1d([7, 8])])
+  for (let i = 0; i < 3; i++) assert.ok(values(mapped[i]!).every((x, j) => Math.abs(x - values(ref[i])[j]) < 1e-5), `param ${i}`)
+  assert.deepEqual(values(mapped[3]!), [7, 8])
+  // W follows the rectifiers
+  assert.ok(values(w).every((x, j) => Math.abs(x - values(rectify(w0, a as tf.Tensor2D, b as tf.Tensor2D, s as tf.Tensor2D))[j]) < 1e-6))
+  m.dispose()
+})
