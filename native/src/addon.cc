@@ -178,6 +178,44 @@ Napi::Value Transpose(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// copyBlock(src, dst, meta) with meta = [rank, shape..., srcStride..., dstStride..., srcOffset, dstOffset]
+Napi::Value CopyBlock(const Napi::CallbackInfo& info) {
+  Args g{info};
+  auto meta = g.i32(2, 1, "meta");
+  if (!g.ok) return info.Env().Undefined();
+  const int rank = meta[0];
+  if (rank < 0 || rank > kMaxRank || meta.ElementLength() < static_cast<size_t>(3 + 3 * rank)) {
+    g.fail("bad copy meta");
+    return info.Env().Undefined();
+  }
+  int64_t shape[kMaxRank], ss[kMaxRank], ds[kMaxRank];
+  const int64_t so = meta[1 + 3 * rank], dof = meta[2 + 3 * rank];
+  int64_t total = 1, last_s = so, last_d = dof;
+  for (int d = 0; d < rank; ++d) {
+    shape[d] = meta[1 + d];
+    ss[d] = meta[1 + rank + d];
+    ds[d] = meta[1 + 2 * rank + d];
+    if (ss[d] < 0 || ds[d] < 0 || shape[d] < 0) {
+      g.fail("negative stride or size");
+      return info.Env().Undefined();
+    }
+    total *= shape[d];
+    if (shape[d] > 0) {
+      last_s += (shape[d] - 1) * ss[d];
+      last_d += (shape[d] - 1) * ds[d];
+    }
+  }
+  if (so < 0 || dof < 0) {
+    g.fail("negative offset");
+    return info.Env().Undefined();
+  }
+  auto src = g.f32(0, total == 0 ? 0 : last_s + 1, "src");
+  auto dst = g.f32(1, total == 0 ? 0 : last_d + 1, "dst");
+  if (!g.ok || total == 0) return info.Env().Undefined();
+  clipcl::copy_block(src.Data() + so, dst.Data() + dof, rank, shape, ss, ds);
+  return info.Env().Undefined();
+}
+
 // gatherRows(table, rows, width, ids, out)
 Napi::Value GatherRows(const Napi::CallbackInfo& info) {
   Args g{info};
@@ -228,6 +266,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("softmax", Napi::Function::New(env, Softmax));
   exports.Set("reduce", Napi::Function::New(env, Reduce));
   exports.Set("transpose", Napi::Function::New(env, Transpose));
+  exports.Set("copyBlock", Napi::Function::New(env, CopyBlock));
   exports.Set("gatherRows", Napi::Function::New(env, GatherRows));
   exports.Set("segmentSum", Napi::Function::New(env, SegmentSum));
   exports.Set("info", Napi::Function::New(env, Info));

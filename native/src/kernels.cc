@@ -316,6 +316,35 @@ void transpose(const float* x, float* out, int rank, const int64_t* shape, const
   }
 }
 
+void copy_block(const float* src, float* dst, int rank, const int64_t* shape, const int64_t* src_stride,
+                const int64_t* dst_stride) {
+  if (rank == 0) {
+    dst[0] = src[0];
+    return;
+  }
+  const std::size_t n = static_cast<std::size_t>(shape[rank - 1]);
+  const int64_t si = src_stride[rank - 1], di = dst_stride[rank - 1];
+  std::size_t rows = 1;
+  for (int d = 0; d < rank - 1; ++d) rows *= static_cast<std::size_t>(shape[d]);
+  parallel_for(rows, grain_rows(n), [&](std::size_t lo, std::size_t hi) {
+    for (std::size_t r = lo; r < hi; ++r) {
+      std::size_t rem = r;
+      int64_t so = 0, dof = 0;
+      for (int d = rank - 2; d >= 0; --d) {
+        const std::size_t idx = rem % static_cast<std::size_t>(shape[d]);
+        rem /= static_cast<std::size_t>(shape[d]);
+        so += static_cast<int64_t>(idx) * src_stride[d];
+        dof += static_cast<int64_t>(idx) * dst_stride[d];
+      }
+      if (si == 1 && di == 1) {
+        std::memcpy(dst + dof, src + so, n * sizeof(float));
+      } else {
+        for (std::size_t i = 0; i < n; ++i) dst[dof + static_cast<int64_t>(i) * di] = src[so + static_cast<int64_t>(i) * si];
+      }
+    }
+  });
+}
+
 void gather_rows(const float* table, std::size_t rows, std::size_t width, const int32_t* ids, std::size_t count,
                  float* out) {
   parallel_for(count, grain_rows(width), [&](std::size_t lo, std::size_t hi) {

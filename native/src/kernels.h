@@ -42,4 +42,12 @@ void gather_rows(const float* table, std::size_t rows, std::size_t width, const 
 void segment_sum(const float* x, std::size_t count, std::size_t width, const int32_t* ids, std::size_t segments,
                  float* out);
 
+/**
+ * Copies a strided block: for every index i of `shape`,
+ * dst[dst_offset + i . dst_stride] = src[src_offset + i . src_stride].
+ * Slice, split and pad are all this one copy.
+ */
+void copy_block(const float* src, float* dst, int rank, const int64_t* shape, const int64_t* src_stride,
+                const int64_t* dst_stride);
+
 }  // namespace clipcl

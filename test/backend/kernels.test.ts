@@ -236,6 +236,40 @@ describe("transpose", () => {
   })
 })
 
+describe("slice, split and pad (class token, pooling, their gradients)", () => {
+  it("non-contiguous slices: middle axis, last axis, rank 4; and gradients (pad)", () => {
+    const cases: Array<[number[], number[], number[]]> = [
+      [[4, 65, 8], [0, 0, 0], [4, 1, 8]],
+      [[4, 65, 8], [0, 1, 0], [4, 64, -1]],
+      [[5, 7], [1, 2], [3, 4]],
+      [[2, 3, 4, 5], [1, 0, 2, 1], [1, 3, 2, 3]],
+      [[300, 130], [0, 1], [300, 129]],
+    ]
+    for (const [shape, begin, size] of cases) {
+      const f = (x: tf.Tensor) => tf.slice(x, begin, size)
+      sameOnBoth(`slice ${shape} ${begin} ${size}`, [input(shape, 71)], f, { atol: 0, rtol: 0 })
+      sameOnBoth(`slice grad ${shape}`, [input(shape, 72)], weightedGrads(f), { atol: 0, rtol: 0 })
+    }
+    assertNative("Slice", [input([4, 6, 3], 1)], (x) => tf.slice(x, [0, 1, 0], [4, 2, 3]))
+    assertNative("PadV2", [input([4, 3], 1)], (x) => tf.pad(x, [[1, 0], [2, 3]], 0.5))
+  })
+  it("a contiguous slice stays with the cpu kernel (a view), still correct", () => {
+    const ins = [input([6, 5], 73)]
+    const f = (x: tf.Tensor) => tf.slice(x, [2, 0], [3, 5])
+    sameOnBoth("contiguous slice", ins, f)
+    assert.equal(nativeCalls(ins, f).get("Slice"), 0)
+  })
+  it("pad with a constant, and split (the gradient of concat)", () => {
+    sameOnBoth("pad", [input([3, 4, 2], 74)], (x) => tf.pad(x, [[0, 1], [2, 0], [1, 1]], -2), { atol: 0, rtol: 0 })
+    const split = (x: tf.Tensor) => tf.split(x, [1, 64], 1)
+    sameOnBoth("split", [input([4, 65, 6], 75)], split, { atol: 0, rtol: 0 })
+    sameOnBoth("split 3 parts", [input([3, 9, 2], 76)], (x) => tf.split(x, 3, 1), { atol: 0, rtol: 0 })
+    const cat = (a: tf.Tensor, b: tf.Tensor) => tf.concat([a, b], 1)
+    sameOnBoth("concat grad", [input([4, 1, 6], 77), input([4, 64, 6], 78)], weightedGrads(cat), { atol: 0, rtol: 0 })
+    assertNative("SplitV", [input([4, 65, 6], 1)], split)
+  })
+})
+
 describe("gather and unsorted segment sum (token embedding)", () => {
   it("gather rows by id and its gradient", () => {
     const table = input([11, 6], 61)

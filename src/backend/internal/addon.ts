@@ -18,6 +18,7 @@ export interface NativeAddon {
   softmax(x: Float32Array, out: Float32Array, rows: number, cols: number): void
   reduce(op: number, x: Float32Array, out: Float32Array, outer: number, mid: number, inner: number): void
   transpose(x: Float32Array, out: Float32Array, meta: Int32Array): void
+  copyBlock(src: Float32Array, dst: Float32Array, meta: Int32Array): void
   gatherRows(table: Float32Array, rows: number, width: number, ids: Int32Array, out: Float32Array): void
   segmentSum(x: Float32Array, width: number, ids: Int32Array, segments: number, out: Float32Array): void
   info(): { threads: number; blasThreads: number; blasConfig: string; blasCore: string }
