@@ -39,7 +39,10 @@ export const embeddingLookup = (table: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor
 
 /**
  * Checks token ids against the configuration and returns them as an int32
- * tensor [n, length] (length <= contextLength).
+ * tensor [n, length]: the rows cut after the last end-of-text position of
+ * the batch. The cut is exact: under the causal mask the features at the
+ * end-of-text position depend only on the ids before it, so the padding
+ * after it (70 of 77 positions for a short prompt) need not be computed.
  *
  * @since 0.1.0
  * @category utils
@@ -51,16 +54,19 @@ export const idsTensor = (ids: number[][] | tf.Tensor2D, config: ClipConfig): tf
   if (length === 0 || length > config.contextLength) {
     throw new ClipInputError({ tensor: "ids", reason: `row length ${length} is not in [1, contextLength ${config.contextLength}]` })
   }
+  let used = 1
   rows.forEach((row, i) => {
     if (row.length !== length) throw new ClipInputError({ tensor: "ids", reason: `row ${i} has ${row.length} ids, row 0 has ${length}` })
+    let eot = 0
     row.forEach((id, j) => {
       if (!Number.isInteger(id) || id < 0 || id >= config.vocabSize) {
         throw new ClipInputError({ tensor: "ids", reason: `ids[${i}][${j}] = ${id} is not an integer in [0, vocabSize ${config.vocabSize})` })
       }
+      if (id > row[eot]!) eot = j
     })
+    used = Math.max(used, eot + 1)
   })
-  if (!Array.isArray(ids) && ids.dtype === "int32") return tf.clone(ids)
-  return tf.tensor2d(rows, [rows.length, length], "int32")
+  return tf.tensor2d(used === length ? rows : rows.map((r) => r.slice(0, used)), [rows.length, used], "int32")
 }
 
 /**
