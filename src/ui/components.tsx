@@ -140,6 +140,15 @@ export const StageLine = ({
     </>
   )
   const used = lead.length + 2 + nameCols + 1
+  if (s.status === "running" && s.progress === undefined) {
+    return (
+      <Text wrap="truncate">
+        {head}
+        <Text color="yellow">running</Text>
+        <Text color="gray"> · {truncate(runningDetail(s, now), width - used - 10)}</Text>
+      </Text>
+    )
+  }
   if (s.status === "running") {
     const steps = stepsText(s)
     const pct = s.progress ? `${String(Math.floor(stageFraction(s) * 100)).padStart(3)}%` : ""

@@ -50,7 +50,7 @@ export const errorLines = (s: StageView): number => (s.status === "failed" && di
 export const rowHeight = (row: Row, state: UiState, width: number): number => {
   if (row.type !== "stage") return 1
   const s = state.stages[row.name]!
-  if (s.status === "running") return width >= WIDE ? 1 : 2
+  if (s.status === "running") return width >= WIDE || s.progress === undefined ? 1 : 2
   return 1 + errorLines(s)
 }
 
@@ -88,29 +88,45 @@ export const layoutRows = (state: UiState, width: number, lines: number): Readon
     stages: quiet.reduce((n, g) => n + g.stages.length, 0),
     counts: countStatuses(quiet.flatMap((g) => g.stages))
   }
-  const level3 = [...groups.filter((g) => g.stages.some(isActive)).flatMap((g) => [...header(g, true), ...stageRows(g.stages.filter(isActive))]), ...(quiet.length ? [more] : [])]
+  const activeGroups = groups.filter((g) => g.stages.some(isActive))
+  const unit = (g: (typeof groups)[number]): Array<Row> => [...header(g, true), ...stageRows(g.stages.filter(isActive))]
+  const level3 = [...activeGroups.flatMap(unit), ...(quiet.length ? [more] : [])]
   if (height(level3) <= lines) return level3
-  // Level 4: keep what fits, then one line for everything cut.
+  // Level 4: whole groups while they fit (the last one cut at the budget), then one line for the rest.
   const kept: Array<Row> = []
   let used = 0
-  let i = 0
-  for (; i < level3.length; i++) {
-    const h = rowHeight(level3[i]!, state, width)
-    if (used + h > lines - 1) break
-    kept.push(level3[i]!)
-    used += h
+  const rest: Array<StageView> = quiet.flatMap((g) => g.stages)
+  let restGroups = quiet.length
+  let cutting = false
+  for (const g of activeGroups) {
+    const rows = unit(g)
+    if (!cutting && used + height(rows) <= lines - 1) {
+      kept.push(...rows)
+      used += height(rows)
+      continue
+    }
+    if (!cutting) {
+      cutting = true
+      // The first group that does not fit: as many of its rows as fit, its other stages counted below.
+      const partial: Array<Row> = []
+      let h = used
+      for (const r of rows) {
+        const rh = rowHeight(r, state, width)
+        if (h + rh > lines - 1) break
+        partial.push(r)
+        h += rh
+      }
+      if (partial.some((r) => r.type === "stage")) {
+        kept.push(...partial)
+        used = h
+        const shown = new Set(partial.flatMap((r) => (r.type === "stage" ? [r.name] : [])))
+        rest.push(...g.stages.filter((x) => !shown.has(x.name)))
+        continue
+      }
+    }
+    rest.push(...g.stages)
+    restGroups++
   }
-  const cut = level3.slice(i)
-  const cutStages = cut.flatMap((r) => (r.type === "stage" ? [state.stages[r.name]!] : []))
-  const cutMore = cut.find((r): r is Extract<Row, { type: "more" }> => r.type === "more")
-  const cutCounts = countStatuses(cutStages)
-  const counts = { ...cutCounts }
-  if (cutMore) for (const k of Object.keys(counts) as Array<DisplayStatus>) counts[k] += cutMore.counts[k]
-  kept.push({
-    type: "more",
-    groups: cut.filter((r) => r.type === "group").length + (cutMore?.groups ?? 0),
-    stages: cutStages.length + (cutMore?.stages ?? 0),
-    counts
-  })
+  kept.push({ type: "more", groups: restGroups, stages: rest.length, counts: countStatuses(rest) })
   return kept
 }
