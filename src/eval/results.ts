@@ -18,7 +18,8 @@
  * - `bwt`, `forgetting`, `fwt`, `transfer`, `averageAccuracy`,
  *   `lastAccuracy`, `avg`, `last`: `continual.ts` on the accuracy matrix
  *   `acc[session][taskIndex]` (top-1 of the `"session"` tasks, sessions
- *   0..T; session -1 gives the pretrained row for FWT).
+ *   0..T; session -1 gives the pretrained row for FWT). `null` when some
+ *   session 0..T has no evaluation of the session tasks at all.
  * - `utZsMean` = (targetAcc + zeroShotAcc) / 2, the paper's summary.
  * All figures are fractions; `null` where the tables hold nothing to compute
  * them from.
@@ -147,6 +148,11 @@ const values = (g: Group, session: number, role: string, metric: string): Map<st
 const accuracyMatrix = (g: Group, T: number): { acc: AccuracyMatrix; pretrained?: Array<number | null> } | undefined => {
   const cells = g.records.filter((r) => r.role === "session" && r.metric === MetricName.top1)
   if (cells.length === 0 || T < 0) return undefined
+  // A session never evaluated on the session tasks (a pipeline that only
+  // evaluates after its last session) leaves no matrix: figures are null.
+  // A partly evaluated session is an inconsistency and fails in validation.
+  const evaluated = new Set(cells.map((r) => r.session))
+  for (let t = 0; t <= T; t++) if (!evaluated.has(t)) return undefined
   const n = Math.max(T + 1, ...cells.map((r) => r.taskIndex! + 1))
   const acc = Array.from({ length: T + 1 }, () => Array<number | null>(n).fill(null))
   const pre = Array<number | null>(n).fill(null)

@@ -125,6 +125,15 @@ describe("resultRows", () => {
     assert.match(res.left.message, /ft \{"lr":0.00001\}/)
   })
 
+  it("a run evaluated only after its last session has a target figure but no BWT", () => {
+    const finalOnly = ft.filter((r) => r.session === 1)
+    const [r] = resultRowsSync(finalOnly)
+    assert.equal(r.targetAcc, 0.7)
+    assert.equal(r.bwt, null)
+    assert.equal(r.forgetting, null)
+    assert.equal(r.sessions, 2)
+  })
+
   it("FWT uses session -1 evaluations of the session tasks", () => {
     const withPre = [...ft, ...evalRecords({ method: "ft", setting: { lr: 1e-5 }, session: -1 }, { task: "s1", role: "session", taskIndex: 1 }, { top1: 0.05 })]
     near(resultRowsSync(withPre)[0].fwt, 0.1 - 0.05)
