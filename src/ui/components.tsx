@@ -330,24 +330,20 @@ export const OverallBar = ({ state, width }: { readonly state: UiState; readonly
  * @category components
  */
 export const LogPane = ({ stage, width, lines }: { readonly stage: StageView; readonly width: number; readonly lines: number }): ReactNode => {
-  const title = `─ log: ${stage.name} `
   const shown = stage.logs.slice(-lines)
+  const title = `─ log: ${stage.name}${shown.length === 0 ? " (no lines yet)" : ""} `
   return (
     <Box flexDirection="column">
       <Text dimColor wrap="truncate">
         {truncate(title, width)}
         {"─".repeat(Math.max(0, width - title.length))}
       </Text>
-      {shown.length === 0 ? (
-        <Text dimColor>  (no log lines yet)</Text>
-      ) : (
-        shown.map((l, i) => (
-          <Text key={i} wrap="truncate" color={l.level === "error" ? "red" : l.level === "warn" ? "yellow" : undefined}>
-            {"  "}
-            {truncate(l.line, width - 2)}
-          </Text>
-        ))
-      )}
+      {shown.map((l, i) => (
+        <Text key={i} wrap="truncate" color={l.level === "error" ? "red" : l.level === "warn" ? "yellow" : undefined}>
+          {"  "}
+          {truncate(l.line, width - 2)}
+        </Text>
+      ))}
     </Box>
   )
 }
@@ -441,7 +437,7 @@ export const LiveView = ({ state, width, height }: { readonly state: UiState; re
   const focus = focusedStage(state)
   const done = state.summary !== undefined
   const showPane = focus !== undefined && (done ? focus.status === "failed" && displayStatus(focus) === "failed" && focus.logs.length > 0 : state.showLogs)
-  const paneLines = showPane ? 1 + Math.max(1, Math.min(LOG_PANE_LINES, focus!.logs.length)) : 0
+  const paneLines = showPane ? 1 + Math.min(LOG_PANE_LINES, focus!.logs.length) : 0
   const tableLines = done && state.results ? state.results.rows.length + 3 + (state.results.title ? 1 : 0) : 0
   const fixed = 2 + paneLines + (done ? 2 : 1) + tableLines
   const lines = Math.max(done ? 8 : 3, height - fixed - 1)

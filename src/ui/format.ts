@@ -122,13 +122,14 @@ export const truncate = (text: string, width: number): string =>
   width <= 0 ? "" : text.length <= width ? text : width === 1 ? "…" : text.slice(0, width - 1) + "…"
 
 /**
- * A metric value with four significant digits (integers as they are).
+ * A metric value: four decimals below 1 (accuracies line up), else four
+ * significant digits; integers as they are, very large or small in exponent form.
  *
  * @since 0.1.0
  * @category utils
  */
 export const metricValue = (v: number): string =>
-  Number.isInteger(v) ? String(v) : Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(2) : v.toPrecision(4)
+  Number.isInteger(v) ? String(v) : Math.abs(v) >= 1e4 || Math.abs(v) < 1e-3 ? v.toExponential(2) : Math.abs(v) < 1 ? v.toFixed(4) : v.toPrecision(4)
 
 /** Metrics people look for first. */
 const PREFERRED = ["loss", "accuracy", "acc", "val_loss", "val_accuracy"]
