@@ -41,7 +41,7 @@ export class MetricInputError extends Data.TaggedError("MetricInputError")<{
 export class EvalTableError extends Data.TaggedError("EvalTableError")<{
   /** Where the table came from: a stage name, a file, an artifact key. */
   readonly source: string
-  /** Row index in the table, when one row is at fault. */
+  /** Row index in the table when one row is at fault (when aggregating many tables: in their concatenation). */
   readonly row?: number
   readonly field?: string
   readonly reason: string

@@ -70,4 +70,4 @@ export {
   type RetrievalResult,
 } from "./retrieval.js"
 export { DEFAULT_CHUNK_ROWS, type DenseMatrix, type ScoreMatrix } from "./ScoreMatrix.js"
-export { classesSeen, zeroShotAccuracy, type ZeroShotInput, type ZeroShotResult } from "./zeroShot.js"
+export { classesSeen, zeroShotAccuracy, type CandidateClasses, type ZeroShotInput, type ZeroShotResult } from "./zeroShot.js"

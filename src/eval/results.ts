@@ -135,7 +135,7 @@ const groupRecords = (records: EvalTable, source: string): Group[] => {
   return [...groups.values()]
 }
 
-const lastSession = (g: Group): number => Math.max(...g.records.map((r) => r.session))
+const lastSession = (g: Group): number => g.records.reduce((m, r) => Math.max(m, r.session), -1)
 
 const values = (g: Group, session: number, role: string, metric: string): Map<string, number> => {
   const out = new Map<string, number>()
@@ -153,7 +153,7 @@ const accuracyMatrix = (g: Group, T: number): { acc: AccuracyMatrix; pretrained?
   // A partly evaluated session is an inconsistency and fails in validation.
   const evaluated = new Set(cells.map((r) => r.session))
   for (let t = 0; t <= T; t++) if (!evaluated.has(t)) return undefined
-  const n = Math.max(T + 1, ...cells.map((r) => r.taskIndex! + 1))
+  const n = cells.reduce((m, r) => Math.max(m, r.taskIndex! + 1), T + 1)
   const acc = Array.from({ length: T + 1 }, () => Array<number | null>(n).fill(null))
   const pre = Array<number | null>(n).fill(null)
   for (const r of cells) {

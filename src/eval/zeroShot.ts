@@ -28,12 +28,22 @@ export interface ZeroShotInput {
   readonly classFeatures: ScoreMatrix
   /** The true class id of each image, in `[0, C)`. */
   readonly labels: ArrayLike<number> | tf.Tensor1D
-  /**
-   * Candidate class ids to score over: `"all"` (default) or a list, e.g.
-   * from {@link classesSeen}. Every label must be a candidate.
-   */
-  readonly classes?: "all" | ReadonlyArray<number>
+  /** Candidate classes to score over (default `"all"`). Every label must be a candidate. */
+  readonly classes?: CandidateClasses
 }
+
+/**
+ * The candidate classes of a zero-shot evaluation: `"all"` classes (the
+ * paper's protocol), an explicit list of class ids, or the classes seen so
+ * far: those of `sessions[0..upTo]` (see {@link classesSeen}).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type CandidateClasses =
+  | "all"
+  | ReadonlyArray<number>
+  | { readonly sessions: ReadonlyArray<ReadonlyArray<number>>; readonly upTo: number }
 
 /**
  * @since 0.1.0
@@ -82,8 +92,13 @@ export const zeroShotAccuracy = (input: ZeroShotInput, options: AccuracyOptions 
     throw new MetricInputError({ metric: METRIC, field: "classFeatures", reason: `embedding width ${txt.cols} differs from imageFeatures width ${img.cols}` })
   }
   const labels = checkIndices(input.labels, txt.rows, img.rows, METRIC, "labels")
+  const spec = input.classes ?? "all"
   const candidates: ReadonlyArray<number> =
-    input.classes === undefined || input.classes === "all" ? Array.from({ length: txt.rows }, (_, c) => c) : input.classes
+    spec === "all"
+      ? Array.from({ length: txt.rows }, (_, c) => c)
+      : "sessions" in spec
+        ? classesSeen(spec.sessions, spec.upTo)
+        : spec
   if (candidates.length === 0) throw new MetricInputError({ metric: METRIC, field: "classes", reason: "empty candidate set" })
   const column = new Map<number, number>()
   candidates.forEach((c, j) => {

@@ -135,6 +135,10 @@ describe("zeroShotAccuracy", () => {
     const r = zeroShotAccuracy({ imageFeatures, classFeatures, labels: [0, 1, 2], classes: classesSeen(sessions, 1) })
     assert.equal(r.top1, 1) // class 3 is not a candidate yet
     assert.equal(r.classes, 3)
+    const same = zeroShotAccuracy({ imageFeatures, classFeatures, labels: [0, 1, 2], classes: { sessions, upTo: 1 } })
+    assert.deepEqual(same, r)
+    const later = zeroShotAccuracy({ imageFeatures, classFeatures, labels: [0, 1, 2], classes: { sessions, upTo: 2 } })
+    assert.equal(later.top1, 2 / 3)
   })
 
   it("leaves no tensors behind", () => {
