@@ -181,13 +181,29 @@ export const learningRateAt = (options: TrainOptions, epoch: number): number =>
  * @category utils
  */
 export const clipByGlobalNorm = (grads: Grads, maxNorm: number): { grads: Grads; norm: number } => {
-  const present = grads.filter((g): g is tf.Tensor => g !== undefined)
-  const norm = present.length === 0
-    ? 0
-    : tf.tidy(() => Math.sqrt(tf.addN(present.map((g) => tf.sum(tf.square(g)))).dataSync()[0]))
-  const factor = maxNorm > 0 && norm > maxNorm ? maxNorm / (norm + 1e-6) : 1
+  const norm = globalNorm(grads)
+  const factor = clipFactor(norm, maxNorm)
   return { grads: grads.map((g) => (g === undefined ? undefined : tf.mul(g, factor))), norm }
 }
+
+/**
+ * The global L2 norm of a list of gradients (summed on the host).
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const globalNorm = (grads: Grads): number => {
+  let sum = 0
+  for (const g of grads) {
+    if (g === undefined) continue
+    const x = g.dataSync() as Float32Array
+    for (let j = 0; j < x.length; j++) sum += x[j] * x[j]
+  }
+  return Math.sqrt(sum)
+}
+
+/** The factor `clip_grad_norm_` applies for a given norm. */
+const clipFactor = (norm: number, maxNorm: number): number => (maxNorm > 0 && norm > maxNorm ? maxNorm / (norm + 1e-6) : 1)
 
 const batchesOf = (order: number[], size: number): number[][] => {
   const out: number[][] = []
@@ -250,15 +266,15 @@ export const train = async (spec: TrainSpec, options: TrainOptions, hooks: Train
         }
         if (spec.reparameterize !== undefined) release(spec.reparameterize.gradients(aligned))
         if (spec.adjustGradients !== undefined) release(spec.adjustGradients(aligned, step))
+        let gradScale = 1
         if (options.clipNorm > 0) {
-          const clipped = clipByGlobalNorm(aligned, options.clipNorm)
-          metrics.gradNorm = clipped.norm
-          release(clipped.grads)
+          metrics.gradNorm = globalNorm(aligned)
+          gradScale = clipFactor(metrics.gradNorm, options.clipNorm)
         }
         for (const [term, v] of Object.entries(metrics)) {
           if (!Number.isFinite(v) && term !== "gradNorm") throw new NonFiniteLossError({ method: spec.name, step, term, value: v })
         }
-        adam.apply(aligned, lr)
+        adam.apply(aligned, lr, gradScale)
         release([])
         spec.afterStep?.(step)
         step += 1
