@@ -35,6 +35,7 @@ export { pretrain } from "./pretrain.js"
 export {
   drawPseudoClasses,
   wordVocabulary,
+  promptClassNames,
   embedVocabulary,
   sampleIndices,
   START_TOKEN,

@@ -89,6 +89,20 @@ export const wordVocabulary = (words: ReadonlyArray<string>, tokenize: (texts: s
 }
 
 /**
+ * Every class name of the given prompt sets (`prompts.json`, as `src/clip`'s
+ * `loadPrompts` returns it), de-duplicated in order, optionally leaving out
+ * sets (e.g. the target task's own classes): a real-word vocabulary for
+ * {@link wordVocabulary}.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const promptClassNames = (
+  prompts: Readonly<Record<string, { readonly classes: ReadonlyArray<string> }>>,
+  exclude: ReadonlyArray<string> = [],
+): string[] => [...new Set(Object.entries(prompts).filter(([name]) => !exclude.includes(name)).flatMap(([, set]) => set.classes))]
+
+/**
  * Text features [n, embedDim] (projected, unnormalised) of token rows,
  * `batchSize` rows at a time so memory stays bounded. The result is a new
  * tensor the caller owns; no gradient is recorded.

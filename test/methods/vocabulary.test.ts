@@ -46,3 +46,14 @@ test("embedVocabulary in batches equals one big batch, and frees its temporaries
   b.dispose()
   model.dispose()
 })
+
+test("promptClassNames gathers class names across prompt sets, minus excluded ones", async () => {
+  const { promptClassNames } = await import("../../src/methods/vocabulary.js")
+  const prompts = {
+    A: { classes: ["cat", "dog"], templates: ["a {}"] },
+    B: { classes: ["dog", "car"], templates: ["a {}"] },
+    C: { classes: ["plane"], templates: ["a {}"] },
+  }
+  assert.deepEqual(promptClassNames(prompts), ["cat", "dog", "car", "plane"])
+  assert.deepEqual(promptClassNames(prompts, ["A"]), ["dog", "car", "plane"])
+})
