@@ -2,11 +2,12 @@
 // outputs of two random CLIPs of different shapes from every file form.
 import { test } from "node:test"
 import assert from "node:assert/strict"
+import { existsSync, readdirSync } from "node:fs"
 import { join } from "node:path"
 import { tf } from "../../src/backend/tf.js"
 import { loadClip, type ClipModel } from "../../src/clip/model.js"
 import { l2Normalize, logitsPerImage } from "../../src/clip/similarity.js"
-import { assertClose, geluDir, nchwToNhwc, readJson, tinyDir } from "./helpers.js"
+import { assertClose, fixtures, geluDir, nchwToNhwc, readJson, tinyDir } from "./helpers.js"
 
 const TOL = 1e-4
 
@@ -78,4 +79,24 @@ test("a wrong head count changes the outputs (the check above can fail)", async 
   const txt = tf.tidy(() => model.encodeText(ref.input_ids).arraySync())
   assert.throws(() => assertClose(txt, ref.text_features, TOL, "text"))
   model.dispose()
+})
+
+test("every reference model under fixtures/clip-ref reproduces its outputs (any shape, any weight format)", async () => {
+  const root = join(fixtures, "clip-ref")
+  const dirs = readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory() && existsSync(join(root, d.name, "reference.json")))
+  assert.ok(dirs.length >= 1)
+  for (const d of dirs) {
+    const dir = join(root, d.name)
+    const inputs = readJson(join(dir, "reference.json"))
+    for (const file of readdirSync(dir).filter((f) => f.endsWith(".safetensors"))) {
+      // model.safetensors -> reference.json; model_f16.safetensors -> reference_f16.json when present.
+      const suffix = file.replace(/^model/, "").replace(/\.safetensors$/, "")
+      const refPath = join(dir, `reference${suffix}.json`)
+      const ref = existsSync(refPath) ? readJson(refPath) : inputs
+      const th = inputs.config?.th
+      const model = await loadClip(join(dir, file), existsSync(join(dir, "config.json")) || th === undefined ? {} : { config: { textHeads: th } })
+      checkAgainst(model, inputs, ref, `clip-ref/${d.name}/${file}`)
+      model.dispose()
+    }
+  }
 })
