@@ -36,3 +36,45 @@ for (const [name, method] of [["FT", ft], ["VR-LwF", vrlwf({ count: 20 })]] as c
     assert.equal(tf.memory().numTensors, before)
   })
 }
+
+test("VR-LwF keeps the teacher's distribution over unseen vocabulary closer than FT does", async () => {
+  const { klDivergence } = await import("../../src/methods/distill.js")
+  const { similarityLogits } = await import("../../src/methods/similarity.js")
+  const { drawPseudoClasses } = await import("../../src/methods/vocabulary.js")
+  const { makeRng } = await import("../../src/methods/prng.js")
+  const s = toySession(0, [0, 1, 2], 3, 6, 31)
+  const heldOut = drawPseudoClasses(makeRng(999), { count: 30, length: 4, contextLength: 12 })
+  const drift = async (method: typeof ft) => {
+    const teacher = tinyClip(12)
+    const model = teacher.clone()
+    await finetune(model, s.session, method, { ...quickOptions({ epochs: 3, batchSize: 6 }), part: { encoder: "all" } })
+    const kl = tf.tidy(() => {
+      const images = s.session.images.batch(Array.from({ length: 18 }, (_, i) => i))
+      const t = similarityLogits(teacher.encodeImage(images), teacher.encodeText(heldOut), teacher.logitScaleTensor())
+      const st = similarityLogits(model.encodeImage(images), model.encodeText(heldOut), model.logitScaleTensor())
+      return klDivergence(t, st).dataSync()[0]
+    })
+    teacher.dispose()
+    model.dispose()
+    return kl
+  }
+  const ftDrift = await drift(ft)
+  const vrDrift = await drift(vrlwf({ count: 30, length: 4 }))
+  s.images.dispose()
+  assert.ok(vrDrift < ftDrift, `KL on held-out vocabulary: VR-LwF ${vrDrift} vs FT ${ftDrift}`)
+})
+
+test("a session is deterministic given the seed", async () => {
+  const s = toySession(0, [0, 1], 2, 4, 41)
+  const run = async (seed: number) => {
+    const model = tinyClip(3)
+    await finetune(model, s.session, vrlwf({ count: 5 }), { ...quickOptions({ epochs: 1, batchSize: 4, seed }), part: { encoder: "all" } })
+    const w = Array.from(model.params.get("visual_projection.weight")!.dataSync())
+    model.dispose()
+    return w
+  }
+  const a = await run(1)
+  assert.deepEqual(await run(1), a)
+  assert.notDeepEqual(await run(2), a)
+  s.images.dispose()
+})
