@@ -10,7 +10,7 @@ export {
   type ClipConfig
 } from "./config.js"
 export {
-  clipFromCheckpoint, clipFromSafetensors, createClip, inspectClip, loadClip, selectParams,
+  clipFromCheckpoint, clipFromSafetensors, createClip, inspectClip, loadClip, loadClipEffect, selectParams,
   type ClipModel, type LoadOptions, type TunePart
 } from "./model.js"
 export { readCheckpoint, detectLayout, conventionalHeads, type Checkpoint, type CheckpointLayout, type CheckpointOptions } from "./checkpoint.js"

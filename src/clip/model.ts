@@ -13,10 +13,11 @@
 import { readFile, writeFile, mkdir } from "node:fs/promises"
 import { existsSync } from "node:fs"
 import { dirname, join } from "node:path"
+import { Effect } from "effect"
 import { tf } from "../backend/tf.js"
 import { checkTensors, CONFIG_METADATA_KEY, readCheckpoint, type Checkpoint, type CheckpointOptions } from "./checkpoint.js"
 import { validateConfig, type ClipConfig } from "./config.js"
-import { ClipConfigError, SafetensorsError, WeightsMismatchError } from "./errors.js"
+import { ClipConfigError, SafetensorsError, WeightsMismatchError, type ClipError } from "./errors.js"
 import { paramSpecs, type ParamSpec } from "./parameters.js"
 import { gaussian } from "./random.js"
 import { parseSafetensors, serializeSafetensors } from "./safetensors.js"
@@ -122,7 +123,10 @@ class Clip implements ClipModel {
     if (unexpected.length + misshaped.length > 0) {
       throw new WeightsMismatchError({ file: "<setWeights>", missing: [], unexpected, misshaped })
     }
-    for (const [n, t] of w) this.params.get(n)!.assign(t.dtype === "float32" ? t : tf.tidy(() => tf.cast(t, "float32")))
+    for (const [n, t] of w) {
+      if (t.dtype === "float32") this.params.get(n)!.assign(t)
+      else tf.tidy(() => this.params.get(n)!.assign(tf.cast(t, "float32")))
+    }
   }
 
   clone(): ClipModel {
@@ -276,3 +280,19 @@ export const inspectClip = async (path: string, options: LoadOptions = {}): Prom
  */
 export const loadClip = async (path: string, options: LoadOptions = {}): Promise<ClipModel> =>
   clipFromCheckpoint(await inspectClip(path, options))
+
+/**
+ * `loadClip` as an Effect: the failure channel carries the module's tagged
+ * errors; anything else thrown is a defect.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const loadClipEffect = (path: string, options: LoadOptions = {}): Effect.Effect<ClipModel, ClipError> =>
+  Effect.tryPromise({ try: () => loadClip(path, options), catch: (e) => e }).pipe(
+    Effect.catchAll((e) =>
+      e instanceof SafetensorsError || e instanceof WeightsMismatchError || e instanceof ClipConfigError
+        ? Effect.fail(e as ClipError)
+        : Effect.die(e)
+    )
+  )

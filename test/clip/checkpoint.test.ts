@@ -10,7 +10,8 @@ import { tf } from "../../src/backend/tf.js"
 import { conventionalHeads, detectLayout, readCheckpoint } from "../../src/clip/checkpoint.js"
 import { customConfig, type ClipConfig } from "../../src/clip/config.js"
 import { ClipConfigError, SafetensorsError, WeightsMismatchError } from "../../src/clip/errors.js"
-import { clipFromSafetensors, createClip, inspectClip, loadClip, type ClipModel } from "../../src/clip/model.js"
+import { Effect, Exit } from "effect"
+import { clipFromSafetensors, createClip, inspectClip, loadClip, loadClipEffect, type ClipModel } from "../../src/clip/model.js"
 import { parseSafetensors, readFloat32, serializeSafetensors, type TensorToWrite } from "../../src/clip/safetensors.js"
 import { assertClose } from "./helpers.js"
 
@@ -202,6 +203,8 @@ test("heads, activation and eps: options > metadata > config.json / open_clip_co
     writeFileSync(join(dir, "open_clip_config.json"), "{ not json")
     await assert.rejects(inspectClip(path), (e: unknown) => e instanceof ClipConfigError && /open_clip_config\.json/.test(e.source))
     await assert.rejects(loadClip(join(dir, "absent.safetensors")), (e: unknown) => e instanceof SafetensorsError && /cannot read/.test(e.message))
+    const exit = await Effect.runPromiseExit(loadClipEffect(join(dir, "absent.safetensors")))
+    assert.ok(Exit.isFailure(exit) && exit.cause._tag === "Fail" && exit.cause.error._tag === "SafetensorsError")
     viaHf.dispose()
   } finally {
     rmSync(dir, { recursive: true, force: true })
