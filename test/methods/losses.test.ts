@@ -90,3 +90,17 @@ test("losses free their temporaries", () => {
   for (const f of [() => klDivergence(t, t), () => crossEntropy(t, [0, 1]), () => contrastiveLoss(t, t, 2), () => bidirectionalDistillation(t, t)]) f().dispose()
   assert.equal(tf.memory().numTensors, before)
 })
+
+test("contrastiveLoss gradient matches finite differences", () => {
+  const texts = tf.tensor2d([[1, 0, 0.5], [0.2, 1, 0], [0, 0.3, 1]])
+  const x0 = [0.9, 0.1, 0.2, -0.3, 0.8, 0.4, 0.5, -0.2, 1.1]
+  const f = (x: tf.Tensor) => contrastiveLoss(x as tf.Tensor2D, texts, 4)
+  const g = values(tf.grad(f)(tf.tensor2d(x0, [3, 3])))
+  const h = 1e-2
+  x0.forEach((_, i) => {
+    const p = x0.slice(); p[i] += h
+    const m = x0.slice(); m[i] -= h
+    const num = (values(f(tf.tensor2d(p, [3, 3])))[0] - values(f(tf.tensor2d(m, [3, 3])))[0]) / (2 * h)
+    assert.ok(Math.abs(num - g[i]) < 2e-3, `${i}: ${g[i]} vs ${num}`)
+  })
+})
