@@ -77,6 +77,33 @@ describe("artifacts", () => {
     })
   }
 
+  it("interleaves concurrent puts of one process on one store (file-backed)", async () => {
+    const { dir, cleanup } = tempDir()
+    try {
+      const datas = [bytes(9 * C + 5, 21), bytes(7 * C, 22), bytes(9 * C + 5, 21), bytes(1, 23)]
+      const r = await withStore((s) =>
+        Effect.gen(function* () {
+          const hashes = yield* Effect.all(
+            datas.map((d, i) => s.putArtifact("checkpoint", pieces(d, [i + 1, C - 1, 2 * C]))),
+            { concurrency: "unbounded" }
+          )
+          const back = yield* Effect.all(hashes.map((h) => s.readArtifact(h)))
+          return { hashes, back, stats: yield* s.stats(), verify: yield* s.verify() }
+        }), join(dir, "c.sqlite"), { chunkSize: C })
+      assert.deepEqual(r.hashes, datas.map(sha256))
+      r.back.forEach((b, i) => assert.deepEqual(Buffer.from(b), Buffer.from(datas[i])))
+      assert.equal(r.stats.artifacts, 3)
+      assert.equal(r.stats.incompleteUploads, 0, "the duplicate upload's staged chunks were freed")
+      assert.equal(r.verify.corrupt.length, 0)
+      const raw = new Database(join(dir, "c.sqlite"), { readonly: true })
+      const counts = raw.prepare("SELECT (SELECT count(*) FROM chunks) AS rows, (SELECT sum(chunks) FROM artifacts) AS owned").get()
+      raw.close()
+      assert.deepEqual(counts, { rows: 10 + 7 + 1, owned: 10 + 7 + 1 }, "no orphan chunk rows")
+    } finally {
+      cleanup()
+    }
+  })
+
   it("fails with MissingArtifact for an unknown hash", async () => {
     const e = await withStore((s) => Effect.flip(s.readArtifact("ab".repeat(32) as ContentHash)))
     assert.equal(e._tag, "MissingArtifact")
