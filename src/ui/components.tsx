@@ -478,12 +478,21 @@ export const LiveView = ({ state, width, height }: { readonly state: UiState; re
  * @since 0.1.0
  * @category components
  */
-export const PlanView = ({ groups, stages, width }: { readonly groups: ReadonlyArray<{ readonly label: string; readonly stages: ReadonlyArray<PlannedStage> }>; readonly stages: number; readonly width: number }): ReactNode => {
+export const PlanView = ({
+  groups,
+  stages,
+  width
+}: {
+  readonly groups: ReadonlyArray<{ readonly label: string; readonly stages: ReadonlyArray<PlannedStage & { readonly provisional?: boolean }> }>
+  readonly stages: number
+  readonly width: number
+}): ReactNode => {
   const all = groups.flatMap((g) => g.stages)
   const single = groups.length === 1
   const cols = nameWidth(all.map((s) => s.stage), width)
   const run = all.filter((s) => s.action === "run").length
-  const line = (s: PlannedStage) => {
+  const provisional = all.some((s) => s.provisional === true)
+  const line = (s: PlannedStage & { readonly provisional?: boolean }) => {
     const status: DisplayStatus = s.action === "run" ? "planned" : "cached"
     const lead = single ? " " : "   "
     const used = lead.length + 2 + cols + 1 + 6 + 1 + 8 + 2
@@ -493,7 +502,7 @@ export const PlanView = ({ groups, stages, width }: { readonly groups: ReadonlyA
         <StatusIcon status={status} /> {truncate(s.stage, cols).padEnd(cols)}{" "}
         <Text color={statusStyle[status].color}>{(s.action === "run" ? "run" : "cached").padEnd(6)}</Text>{" "}
         <Text dimColor>{s.key.slice(0, 8).padEnd(8)}</Text>
-        {"  "}
+        {s.provisional ? "* " : "  "}
         {truncate(s.reasons.join("; "), width - used)}
       </Text>
     )
@@ -513,7 +522,8 @@ export const PlanView = ({ groups, stages, width }: { readonly groups: ReadonlyA
         </Box>
       ))}
       <Text>
-        {stages} stages: <Text color={statusStyle.planned.color}>{run} to run</Text>, <Text color={statusStyle.cached.color}>{stages - run} cached</Text>
+        {stages} stage{stages === 1 ? "" : "s"}: <Text color={statusStyle.planned.color}>{run} to run</Text>, <Text color={statusStyle.cached.color}>{stages - run} cached</Text>
+        {provisional ? " (* provisional key: an input will be recomputed)" : ""}
       </Text>
     </Box>
   )

@@ -27,7 +27,10 @@ export interface LiveRendererOptions {
    * the terminal sends no SIGINT for Ctrl-C).
    */
   readonly onInterrupt?: () => void
-  /** The table to show under the summary (e.g. the results of evaluate stages). */
+  /**
+   * The table to show under the summary, asked for once the run is over
+   * when the plan has an evaluate stage ({@link showsResults}).
+   */
   readonly results?: (state: UiState) => Promise<TableData | undefined> | TableData | undefined
   /** Clock tick in ms (default 200). */
   readonly tickMs?: number
@@ -56,6 +59,24 @@ export const interruptProcess = (): void => {
   if (process.listenerCount("SIGINT") > 0) process.emit("SIGINT", "SIGINT")
   else process.kill(process.pid, "SIGINT")
 }
+
+/**
+ * Stage kinds whose presence makes a run end with the results table.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const RESULT_KINDS: ReadonlyArray<string> = ["evaluate", "report"]
+
+/**
+ * Whether a finished run shows the results table: it has a summary and an
+ * evaluate (or report) stage.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const showsResults = (state: UiState): boolean =>
+  state.summary !== undefined && state.order.some((n) => RESULT_KINDS.includes(state.stages[n]!.kind))
 
 /**
  * Whether `CI` (or `CONTINUOUS_INTEGRATION`) is set, as ink reads it: ink
@@ -94,7 +115,7 @@ export const makeLiveRenderer = (options: LiveRendererOptions): LiveRenderer => 
     close: () =>
       (closed ??= (async () => {
         clearInterval(timer)
-        if (options.results && store.get().summary) {
+        if (options.results && showsResults(store.get())) {
           try {
             const table = await options.results(store.get())
             if (table) store.dispatch({ type: "results", table })

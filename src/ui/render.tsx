@@ -7,6 +7,8 @@
  * @since 0.1.0
  */
 import { renderToString } from "ink"
+import { formatResults } from "../eval/format.js"
+import type { ResultRow } from "../eval/results.js"
 import type { PlannedStage } from "../scheduler/Event.js"
 import { LiveView, PlanView, Table } from "./components.js"
 import { stripAnsi } from "./format.js"
@@ -35,7 +37,7 @@ const finish = (text: string, options: RenderOptions): string => {
  * @since 0.1.0
  * @category utils
  */
-export const renderPlan = (stages: ReadonlyArray<PlannedStage>, options: RenderOptions = {}): string => {
+export const renderPlan = (stages: ReadonlyArray<PlannedStage & { readonly provisional?: boolean }>, options: RenderOptions = {}): string => {
   const width = options.width ?? 80
   const { groups } = groupStages(stages)
   const byName = new Map(stages.map((s) => [s.stage, s]))
@@ -91,6 +93,35 @@ export const tableFromMarkdown = (markdown: string, title?: string): TableData =
     rows: lines.slice(2).map(split),
     numeric: header.map((_, j) => /^-+:$/.test(align[j] ?? ""))
   }
+}
+
+const isResultRow = (r: Readonly<Record<string, unknown>>): boolean => typeof r["method"] === "string" && "setting" in r && "targetAcc" in r
+
+/**
+ * The table for result rows: rows of the evaluation area (`method`,
+ * `setting`, `targetAcc`, ... as the `report` stage or `evalReport` give
+ * them; a `setting` stored as JSON text is parsed back) are drawn with its
+ * column choice and rounding; other records column by column. Undefined
+ * when there are no rows.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const resultsTable = (rows: ReadonlyArray<Readonly<Record<string, unknown>>>, title = "results"): TableData | undefined => {
+  if (rows.length === 0) return undefined
+  if (!rows.every(isResultRow)) return tableFromRecords(rows, title)
+  const decoded = rows.map((r) => {
+    let setting = r["setting"]
+    if (typeof setting === "string") {
+      try {
+        setting = JSON.parse(setting)
+      } catch {
+        setting = { setting }
+      }
+    }
+    return { ...r, setting: typeof setting === "object" && setting !== null ? setting : {} } as unknown as ResultRow
+  })
+  return tableFromMarkdown(formatResults(decoded, "markdown"), title)
 }
 
 /**

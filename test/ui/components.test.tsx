@@ -7,9 +7,17 @@ import { stripAnsi } from "../../src/ui/format.js"
 import { makeLiveRenderer } from "../../src/ui/live.js"
 import { makeStore } from "../../src/ui/store.js"
 import { replay } from "../../src/ui/state.js"
-import { log, midRun, plan, progress, st, T0 } from "./events.js"
+import { log, midRun, plan, planned, progress, st, T0 } from "./events.js"
 
 const tick = (ms = 30) => new Promise((r) => setTimeout(r, ms))
+/** Wait until `cond()` holds (ink renders and reads keys on timers; a loaded machine is slow). */
+const waitFor = async (cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> => {
+  const t0 = Date.now()
+  while (!cond()) {
+    if (Date.now() - t0 > timeoutMs) assert.fail(`timed out waiting for ${what}`)
+    await tick(10)
+  }
+}
 const frameOf = (f: string | undefined) => stripAnsi(f ?? "")
 const lineWith = (frame: string, text: string) => frame.split("\n").find((l) => l.includes(text)) ?? ""
 
@@ -55,7 +63,7 @@ describe("ui components: frames", () => {
     store.dispatch(st("summary[dim=16]", "skipped", 2001, { error: { message: "input x ('features[dim=16]') did not complete" } }))
     store.dispatch({ type: "summary", ran: 2, cached: 1, failed: 2, skipped: 2, durationMs: 2001, savedMs: 20, interrupted: true, time: T0 + 2001 })
     store.dispatch({ type: "results", table: { title: "results", header: ["Method", "Target acc (%)"], rows: [["FT", "91.2"], ["VR-LwF", "88.0"]], numeric: [false, true] } })
-    await tick()
+    await waitFor(() => /VR-LwF/.test(frame()), "the final frame")
     const f = frame()
     assert.match(lineWith(f, " train "), /■ train\s+interrupted after 1\.9s/)
     assert.match(lineWith(f, "summary  skipped"), /– summary\s+skipped · run stopped before this stage/)
@@ -71,7 +79,7 @@ describe("ui components: frames", () => {
     const events = [plan(), ...["numbers", "square", "train", "features[dim=4]", "summary[dim=4]", "features[dim=16]", "summary[dim=16]"].map((n, i) => st(n, "ran", 10 * i, { durationMs: 10 }))]
     const { store, frame } = mount(events)
     store.dispatch({ type: "summary", ran: 7, cached: 0, failed: 0, skipped: 0, durationMs: 70, savedMs: 0, interrupted: false, time: T0 + 70 })
-    await tick()
+    await waitFor(() => /done in/.test(frame()), "the final frame")
     assert.match(frame(), /✓ done in 0:00\n  7 ran · 0 cached · 0 failed · 0 skipped/)
     assert.ok(!/saved/.test(lineWith(frame(), "done in")))
   })
@@ -81,38 +89,31 @@ describe("ui components: keys", () => {
   it("q calls onInterrupt and shows that the run is stopping", async () => {
     const { app, interrupts, frame } = mount()
     app.stdin.write("q")
-    await tick()
-    assert.equal(interrupts(), 1)
-    assert.match(frame(), /stopping: interrupting running stages/)
+    await waitFor(() => interrupts() === 1 && /stopping: interrupting running stages/.test(frame()), "q")
     // A second press is passed on (the CLI quits at once on the second).
     app.stdin.write("q")
-    await tick()
-    assert.equal(interrupts(), 2)
+    await waitFor(() => interrupts() === 2, "second q")
   })
 
   it("Ctrl-C calls onInterrupt", async () => {
     const { app, interrupts } = mount()
     app.stdin.write("\u0003")
-    await tick()
-    assert.equal(interrupts(), 1)
+    await waitFor(() => interrupts() === 1, "Ctrl-C")
   })
 
   it("j / k and the arrows move the focus between running stages; the log pane follows", async () => {
     const { app, store, frame } = mount([...midRun, log("features[dim=4]", "loading features", 1320)])
-    assert.match(lineWith(frame(), "›"), / train /)
+    const focusLine = () => lineWith(frame(), "›")
+    assert.match(focusLine(), / train /)
     app.stdin.write("j")
-    await tick()
-    assert.match(lineWith(frame(), "›"), /features running/)
+    await waitFor(() => /features running/.test(focusLine()), "j")
     assert.match(frame(), /─ log: features\[dim=4\] ─+\n  loading features/)
     app.stdin.write("k")
-    await tick()
-    assert.match(lineWith(frame(), "›"), / train /)
+    await waitFor(() => / train /.test(focusLine()), "k")
     app.stdin.write("\u001B[B")
-    await tick()
-    assert.match(lineWith(frame(), "›"), /features running/)
+    await waitFor(() => /features running/.test(focusLine()), "down arrow")
     app.stdin.write("\u001B[A")
-    await tick()
-    assert.match(lineWith(frame(), "›"), / train /)
+    await waitFor(() => / train /.test(focusLine()), "up arrow")
     assert.equal(store.get().focus, "train")
   })
 
@@ -120,21 +121,20 @@ describe("ui components: keys", () => {
     const { app, frame } = mount()
     assert.match(frame(), /─ log: train/)
     app.stdin.write("l")
-    await tick()
-    assert.ok(!/─ log:/.test(frame()))
-    assert.match(frame(), /l log \(hidden\)/)
+    await waitFor(() => !/─ log:/.test(frame()) && /l log \(hidden\)/.test(frame()), "l")
     app.stdin.write("l")
-    await tick()
-    assert.match(frame(), /─ log: train/)
+    await waitFor(() => /─ log: train/.test(frame()), "second l")
   })
 
   it("keys do nothing once the run is over", async () => {
-    const { app, store, interrupts } = mount()
+    const { app, store, interrupts, frame } = mount()
     store.dispatch({ type: "summary", ran: 1, cached: 1, failed: 1, skipped: 0, durationMs: 2000, savedMs: 20, interrupted: false, time: T0 + 2000 })
-    await tick()
+    await waitFor(() => /finished with failures/.test(frame()), "the summary frame")
     app.stdin.write("q")
-    await tick()
+    app.stdin.write("l")
+    await tick(100)
     assert.equal(interrupts(), 0)
+    assert.equal(store.get().showLogs, true)
   })
 })
 
@@ -185,11 +185,11 @@ describe("ui live renderer", () => {
     if (prevCi !== undefined) process.env.CI = prevCi
     // Event times as the engine stamps them (the renderer's clock ticks in real time).
     const shift = Date.now() - T0 - 1400
-    for (const e of [...midRun, progress("train", 5, 10, 1400, { loss: 0.8 })]) r.onEvent({ ...e, time: e.time + shift })
-    await tick(80)
+    const withEval = [plan([...planned, { stage: "evaluate", key: "ev", kind: "evaluate", deps: ["train"], action: "run", reasons: [] }]), ...midRun.slice(1)]
+    for (const e of [...withEval, progress("train", 5, 10, 1400, { loss: 0.8 })]) r.onEvent({ ...e, time: e.time + shift })
+    await waitFor(() => stripAnsi(stdout.out).includes("5/10"), "the 5/10 frame")
     stdin.press("q")
-    await tick(80)
-    assert.equal(interrupts, 1)
+    await waitFor(() => interrupts === 1 && stripAnsi(stdout.out).includes("stopping"), "q to reach onInterrupt")
     r.onEvent(st("train", "failed", 1500 + shift, { durationMs: 1400, error: { message: "interrupted" } }))
     r.onEvent({ type: "summary", ran: 1, cached: 1, failed: 2, skipped: 3, durationMs: 1500, savedMs: 20, interrupted: true, time: T0 + 1500 + shift })
     await r.close()
@@ -201,6 +201,15 @@ describe("ui live renderer", () => {
     assert.match(tail, /■ interrupted after 0:0\d · cache hits saved 20ms\n  1 ran · 1 cached · 1 failed · 1 interrupted · 3 skipped/)
     assert.match(tail, /stage\s+status\n─+\s+─+\nnumbers\s+cached\n/)
     for (const l of tail.split("\n")) assert.ok(l.length <= 80, l)
+  })
+
+  it("asks for the results table only when the plan has an evaluate stage", async () => {
+    let asked = 0
+    const r = makeLiveRenderer({ stdout: new FakeStdout() as unknown as NodeJS.WriteStream, stdin: new FakeStdin() as unknown as NodeJS.ReadStream, results: () => (asked++, undefined) })
+    for (const e of midRun) r.onEvent(e)
+    r.onEvent({ type: "summary", ran: 1, cached: 1, failed: 1, skipped: 4, durationMs: 1500, savedMs: 20, interrupted: false, time: T0 + 1500 })
+    await r.close()
+    assert.equal(asked, 0)
   })
 
   it("prints plain lines without escape codes when CI is set", async () => {

@@ -4,7 +4,7 @@ import { formatResults } from "../../src/eval/format.js"
 import type { ResultRow } from "../../src/eval/results.js"
 import { bar, clock, metricsText, rateText, shortDuration, stripAnsi, truncate } from "../../src/ui/format.js"
 import { makePlainLines } from "../../src/ui/plainLogger.js"
-import { renderPlan, renderTable, tableFromMarkdown, tableFromRecords } from "../../src/ui/render.js"
+import { renderPlan, renderTable, resultsTable, tableFromMarkdown, tableFromRecords } from "../../src/ui/render.js"
 import { midRun, planned, progress, st } from "./events.js"
 
 const ESC = "\u001b"
@@ -131,5 +131,17 @@ describe("ui string renderers", () => {
     const text = renderTable(table, { width: 100 })
     assert.match(text, /^Method\s+Target acc \(%\)\s+ZS acc \(%\)/)
     assert.match(text, /\nFT\s+91\.2\s+40\.2\s+-21\.0/)
+    // As the report stage stores them (setting as JSON text), and generic records.
+    const stored = resultsTable(rows.map((r) => ({ ...r, setting: JSON.stringify({ lr: 0.1 }) })))!
+    assert.deepEqual(stored.header.slice(0, 3), ["Method", "Setting", "Target acc (%)"])
+    assert.equal(stored.rows[0]![1], "lr=0.1")
+    assert.deepEqual(resultsTable([{ stage: "a", ms: 3 }])?.header, ["stage", "ms"])
+    assert.equal(resultsTable([]), undefined)
+  })
+
+  it("renderPlan marks provisional keys", () => {
+    const text = renderPlan([{ ...planned[0]!, action: "run", provisional: true }], { width: 80 })
+    assert.match(text, /○ numbers run    aaaa1111\*\n/)
+    assert.match(text, /1 stage: 1 to run, 0 cached \(\* provisional key: an input will be recomputed\)/)
   })
 })
