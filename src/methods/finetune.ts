@@ -74,14 +74,18 @@ export const finetune = async (
   }
   const variables = model.trainableVariables(options.part)
   const ownPrevious = hooks.previous === undefined
-  const previous = hooks.previous ?? model.clone()
+  // The copy is taken lazily, during setup (before any step), only by methods that read it: FT never pays for it.
+  let cloned: MethodModel | undefined
+  const previousModel = (): MethodModel => hooks.previous ?? (cloned ??= model.clone())
   const rng = makeRng(options.seed + 7919 * (session.index + 1))
   const tokens = tokenRows(session.classTokens)
   const textTrained = trainsText(options.part)
   const frozenClassTexts = textTrained ? undefined : tf.tidy(() => tf.keep(model.encodeText(tokens)))
   const m = method.setup({
     model,
-    previous,
+    get previous() {
+      return previousModel()
+    },
     previousIsStart: ownPrevious,
     initial: hooks.initial,
     session,
@@ -123,6 +127,6 @@ export const finetune = async (
   } finally {
     m.dispose()
     frozenClassTexts?.dispose()
-    if (ownPrevious) previous.dispose()
+    cloned?.dispose()
   }
 }

@@ -100,9 +100,10 @@ export const geodl = (options: Partial<GeodlOptions> = {}): Method => {
     name: "GeoDL",
     setup: (s) => {
       if (!lwfActive(s, o.firstSession)) return { dispose: () => {} }
+      const teacher = s.previous
       return {
         extraLoss: (input): ExtraLoss => {
-          const oldF = l2Normalize(s.previous.encodeImage(input.images))
+          const oldF = l2Normalize(teacher.encodeImage(input.images))
           const newF = l2Normalize(input.studentImages)
           const zo = oldF.arraySync() as Matrix
           const zn = tf.tidy(() => newF.arraySync() as Matrix)

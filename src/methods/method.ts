@@ -57,7 +57,11 @@ export interface ExtraLoss {
  */
 export interface SessionSetup {
   readonly model: MethodModel
-  /** Frozen copy of the model as it was when this session started (the previous session's model). */
+  /**
+   * Frozen copy of the model as it was when this session started (the
+   * previous session's model). Read it during `setup` (it is copied on first
+   * read), never later.
+   */
   readonly previous: MethodModel
   /** True when `previous` is the copy taken at session start (so frozen parts of both models agree). */
   readonly previousIsStart: boolean
