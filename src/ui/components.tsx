@@ -11,7 +11,7 @@ import type { ReactNode } from "react"
 import type { PlannedStage } from "../scheduler/Event.js"
 import { bar, clock, metricsText, rateText, shortDuration, spinner, statusStyle, truncate, type DisplayStatus } from "./format.js"
 import { errorLines, layoutRows, WIDE, type Row } from "./layout.js"
-import { displayStatus, focusedStage, overall, stageElapsed, stageEta, stageFraction, stageRate, type StageView, type SummaryView, type TableData, type UiState } from "./state.js"
+import { causeLine, displayStatus, focusedStage, overall, stageElapsed, stageEta, stageFraction, stageRate, type StageView, type SummaryView, type TableData, type UiState } from "./state.js"
 
 /**
  * Log lines the live pane shows.
@@ -200,9 +200,9 @@ export const StageLine = ({
             {pad}
             {truncate(s.error?.message ?? "failed", width - pad.length)}
           </Text>
-          {s.error?.cause ? (
+          {causeLine(s.error) ? (
             <Text wrap="truncate" color="gray">
-              {pad}cause: {truncate(s.error.cause, width - pad.length - 7)}
+              {pad}cause: {truncate(causeLine(s.error)!, width - pad.length - 7)}
             </Text>
           ) : null}
           <Text wrap="truncate" color="gray">

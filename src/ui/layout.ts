@@ -11,7 +11,7 @@
  *
  * @since 0.1.0
  */
-import { countStatuses, displayStatus, type StageView, type UiState } from "./state.js"
+import { causeLine, countStatuses, displayStatus, type StageView, type UiState } from "./state.js"
 import type { DisplayStatus } from "./format.js"
 
 /**
@@ -39,7 +39,7 @@ export const WIDE = 110
  * @since 0.1.0
  * @category utils
  */
-export const errorLines = (s: StageView): number => (s.status === "failed" && displayStatus(s) === "failed" ? 2 + (s.error?.cause ? 1 : 0) : 0)
+export const errorLines = (s: StageView): number => (s.status === "failed" && displayStatus(s) === "failed" ? 2 + (causeLine(s.error) ? 1 : 0) : 0)
 
 /**
  * Screen lines one row takes.

@@ -10,6 +10,7 @@
  */
 import type { EngineEvent } from "../scheduler/Event.js"
 import { stripAnsi } from "./format.js"
+import { causeLine } from "./state.js"
 import { makePlainLogger as makeEngineLogger, type PlainLoggerOptions } from "./plain.js"
 
 /**
@@ -31,7 +32,8 @@ export const makePlainLines = (write: (text: string) => void, options: PlainLine
   return (e) => {
     base(e)
     if (e.type === "stage" && e.status === "failed" && e.error && e.error.message !== "interrupted") {
-      if (e.error.cause) out(`          cause: ${e.error.cause.split("\n")[0]}\n`)
+      const cause = causeLine(e.error)
+      if (cause) out(`          cause: ${cause}\n`)
       out(`          log: ${e.error.logPath ?? `clipcl logs ${e.stage}`}\n`)
     }
     if (e.type === "summary" && options.afterSummary) {

@@ -270,6 +270,18 @@ const isFinal = (s: StageStatus): boolean => s !== "queued" && s !== "running"
 export const isInterrupted = (s: Pick<StageView, "status" | "error">): boolean => s.status === "failed" && s.error?.message === "interrupted"
 
 /**
+ * The line of a failure's cause worth showing: its first line, unless it
+ * only repeats the message (`Error: boom` under `boom`).
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const causeLine = (error: StageView["error"]): string | undefined => {
+  const first = error?.cause?.split("\n").find((l) => l.trim() !== "")?.trim()
+  return first === undefined || first.endsWith(error!.message) ? undefined : first
+}
+
+/**
  * The status a view shows.
  *
  * @since 0.1.0

@@ -1,6 +1,7 @@
 import { strict as assert } from "node:assert"
 import { describe, it } from "node:test"
 import {
+  causeLine,
   countStatuses,
   depths,
   displayStatus,
@@ -153,6 +154,15 @@ describe("ui state: reducer", () => {
     const s = replay([plan(), { type: "tick", now: T0 + 500 }, { type: "tick", now: T0 + 100 }])
     assert.equal(s.now, T0 + 500)
     assert.equal(initialState(7).now, 7)
+  })
+})
+
+describe("ui state: failures", () => {
+  it("shows the first line of a cause, unless it repeats the message", () => {
+    assert.equal(causeLine({ message: "boom went off", cause: "Error: boom went off\n    at run (x.ts:1:1)" }), undefined)
+    assert.equal(causeLine({ message: "stage train failed", cause: "\nShapeError: rank 2 vs 3\n    at f" }), "ShapeError: rank 2 vs 3")
+    assert.equal(causeLine({ message: "x" }), undefined)
+    assert.equal(causeLine(undefined), undefined)
   })
 })
 
