@@ -1,0 +1,144 @@
+/**
+ * `evaluate`: every figure the study reports for one model, as an evaluation
+ * table (src/eval's long form): accuracy on each target session's classes
+ * (the accuracy matrix row of this session), target accuracy over the
+ * classes seen so far, zero-shot accuracy on each held-out task (prompt
+ * ensembles) and image-text retrieval recall, averaged over folds.
+ *
+ * @since 0.1.0
+ */
+import { Schema } from "effect"
+import { tf } from "../backend/tf.js"
+import type { ClipModel } from "../clip/model.js"
+import { embedTexts } from "../clip/embed.js"
+import { zeroShotClassifier } from "../clip/zeroShot.js"
+import type { LabeledImages } from "../data/ImageSet.js"
+import { checkpoint, stage, table } from "../dsl/index.js"
+import { accuracyMetrics, evalRecords, retrievalMetrics, type EvalRecord } from "../eval/EvalTable.js"
+import { retrievalRecallFromFeatures } from "../eval/retrieval.js"
+import { zeroShotAccuracy } from "../eval/zeroShot.js"
+import { DataParams, openExperiment, rawImageSource, readAll, SessionParams, sessionsOf, tokens } from "./experiment.js"
+import { loadModel } from "./io.js"
+import { sourcesOf } from "./sources.js"
+
+const Params = Schema.Struct({
+  data: DataParams,
+  sessions: Schema.optionalWith(SessionParams, { default: () => ({ count: 1 }) }),
+  /** The session this model has learned up to; -1 for the pretrained model. */
+  session: Schema.Int.pipe(Schema.greaterThanOrEqualTo(-1)),
+  /** Row labels in the results table. */
+  method: Schema.NonEmptyString,
+  setting: Schema.optionalWith(Schema.Record({ key: Schema.String, value: Schema.Unknown }), { default: () => ({}) }),
+  /** Candidate classes of target accuracy: all target classes (the paper) or those seen so far. */
+  scope: Schema.optionalWith(Schema.Literal("all", "seen"), { default: () => "all" as const }),
+  /** Images per forward pass. */
+  batchSize: Schema.optionalWith(Schema.Int.pipe(Schema.positive()), { default: () => 256 })
+})
+
+/** Normalised-or-not image features of a whole labelled or captioned set, batch by batch. */
+const imageFeatures = async (model: ClipModel, set: Pick<LabeledImages, "height" | "width" | "channels" | "size" | "read">, batchSize: number): Promise<tf.Tensor2D> => {
+  const raw = await readAll(set as LabeledImages)
+  const source = rawImageSource(set, raw, model.config.imageSize)
+  const parts: Array<Float32Array> = []
+  for (let s = 0; s < source.size; s += batchSize) {
+    const idx = Array.from({ length: Math.min(batchSize, source.size - s) }, (_, k) => s + k)
+    parts.push(tf.tidy(() => model.encodeImage(source.batch(idx)).dataSync() as Float32Array))
+  }
+  const d = model.config.embedDim
+  const all = new Float32Array(source.size * d)
+  let o = 0
+  for (const p of parts) {
+    all.set(p, o)
+    o += p.length
+  }
+  return tf.tensor2d(all, [source.size, d])
+}
+
+/** @since 0.1.0 @category stages */
+export const evaluate = stage({
+  name: "evaluate",
+  version: 1,
+  params: Params,
+  inputs: { model: checkpoint },
+  output: table,
+  resources: { accelerator: 1 },
+  hashIncludes: sourcesOf("stages", "clip", "data", "eval"),
+  run: async ({ params, inputs, ctx }) => {
+    const exp = openExperiment(params.data)
+    const seq = sessionsOf(exp, params.sessions)
+    const model = await loadModel(inputs.model)
+    const out: Array<EvalRecord> = []
+    const ctxOf = { method: params.method, setting: params.setting, session: params.session }
+    const steps = 2 + exp.zeroShot.length
+    let step = 0
+    const tick = (what: string) => {
+      ctx.progress(++step, steps)
+      ctx.log(what)
+    }
+    try {
+      // Target task: one classifier over all target classes, scored per session and over the seen classes.
+      const target = exp.target
+      const head = zeroShotClassifier(model, target.classNames, target.templates)
+      const feats = await imageFeatures(model, target.test, params.batchSize)
+      try {
+        const labels = target.test.labels
+        const seenNow = params.session >= 0 ? seq.sessions[params.session]!.seen : seq.order
+        const scope = params.scope === "seen" ? seenNow : "all"
+        const scoreOn = (classes: ReadonlyArray<number>) => {
+          const rows = Array.from(labels.keys()).filter((i) => classes.includes(labels[i]!))
+          const picked = tf.gather(feats, rows) as tf.Tensor2D
+          try {
+            return zeroShotAccuracy({ imageFeatures: picked, classFeatures: head, labels: rows.map((i) => labels[i]!), classes: scope })
+          } finally {
+            picked.dispose()
+          }
+        }
+        for (const s of seq.sessions) {
+          out.push(...evalRecords(ctxOf, { task: `session ${s.index}`, role: "session", taskIndex: s.index }, accuracyMetrics(scoreOn(s.classes))))
+        }
+        const r = scoreOn(seenNow)
+        out.push(...evalRecords(ctxOf, { task: target.name, role: "target" }, accuracyMetrics(r)))
+        tick(`target: top-1 ${r.top1.toFixed(3)}`)
+      } finally {
+        head.dispose()
+        feats.dispose()
+      }
+      // Held-out zero-shot tasks.
+      for (const task of exp.zeroShot) {
+        const head = zeroShotClassifier(model, task.classNames, task.templates)
+        const feats = await imageFeatures(model, task.test, params.batchSize)
+        try {
+          const r = zeroShotAccuracy({ imageFeatures: feats, classFeatures: head, labels: task.test.labels })
+          out.push(...evalRecords(ctxOf, { task: task.name, role: "zeroshot" }, accuracyMetrics(r)))
+          tick(`zero-shot ${task.name}: top-1 ${r.top1.toFixed(3)}`)
+        } finally {
+          head.dispose()
+          feats.dispose()
+        }
+      }
+      // Retrieval, fold by fold; the table keeps the mean over folds.
+      const sums = new Map<string, number>()
+      for (const fold of exp.retrieval) {
+        const imgs = await imageFeatures(model, fold, params.batchSize)
+        const captions = fold.captions.flatMap((c) => c)
+        const captionImage = fold.captions.flatMap((c, i) => c.map(() => i))
+        const txt = embedTexts(model, tokens(captions, model.config.contextLength))
+        try {
+          const r = retrievalRecallFromFeatures({ imageFeatures: imgs, textFeatures: txt, captionImage })
+          for (const [k, v] of Object.entries(retrievalMetrics(r))) sums.set(k, (sums.get(k) ?? 0) + v)
+        } finally {
+          imgs.dispose()
+          txt.dispose()
+        }
+      }
+      if (exp.retrieval.length > 0) {
+        const mean = Object.fromEntries([...sums].map(([k, v]) => [k, v / exp.retrieval.length]))
+        out.push(...evalRecords(ctxOf, { task: "retrieval", role: "retrieval" }, mean))
+      }
+      tick("retrieval done")
+      return out
+    } finally {
+      model.dispose()
+    }
+  }
+})

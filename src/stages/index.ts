@@ -1,0 +1,17 @@
+/**
+ * The stage library: the thin seam between the engine (src/dsl,
+ * src/scheduler) and the science (src/clip, src/data, src/methods,
+ * src/eval). Pipelines in `pipelines/` wire these.
+ *
+ * @since 0.1.0
+ */
+export { pretrain } from "./pretrain.js"
+export { embedVocabulary, VocabularyParams } from "./embedVocabulary.js"
+export { finetune, finetuneWithVocabulary } from "./finetune.js"
+export { interpolate } from "./interpolate.js"
+export { evaluate } from "./evaluate.js"
+export { reportOf } from "./report.js"
+export { DataParams, SessionParams, openExperiment, type Experiment } from "./experiment.js"
+export { MethodParams, makeMethod } from "./methodParams.js"
+export { ModelParams, TrainParams, PartParams } from "./params.js"
+export { study, type StudyOptions, type StudyMethod } from "./study.js"

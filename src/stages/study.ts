@@ -1,0 +1,92 @@
+/**
+ * The paper's study as a pipeline fragment: pretrain (or load) a model,
+ * learn the target classes session by session with each method, evaluate
+ * after every session, and report one row per method. Pipelines call
+ * `study(p, options)`; sweeps call it once per setting and the scheduler
+ * merges the shared prefix (pretraining, vocabulary embeddings, baselines).
+ *
+ * @since 0.1.0
+ */
+import type { Handle, PipelineBuilder } from "../dsl/Pipeline.js"
+import type { checkpoint, table } from "../dsl/Output.js"
+import { evaluate } from "./evaluate.js"
+import { embedVocabulary } from "./embedVocabulary.js"
+import type { DataParams } from "./experiment.js"
+import { finetune, finetuneWithVocabulary } from "./finetune.js"
+import { interpolate } from "./interpolate.js"
+import type { MethodParams } from "./methodParams.js"
+import type { PartParams, TrainParams } from "./params.js"
+
+type Encoded<T> = T extends { readonly Encoded: infer E } ? E : never
+
+/**
+ * One compared method: a session method, or WiSE-FT over another method's
+ * final model.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type StudyMethod =
+  | { readonly label: string; readonly method: Encoded<typeof MethodParams>; readonly train?: Encoded<typeof TrainParams>; readonly vocabularySize?: number }
+  | { readonly label: string; readonly wiseft: { readonly of: string; readonly alpha: number } }
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface StudyOptions {
+  readonly data: Encoded<typeof DataParams>
+  readonly sessions: number
+  readonly orderSeed?: number
+  readonly part?: Encoded<typeof PartParams>
+  readonly train?: Encoded<typeof TrainParams>
+  readonly methods: ReadonlyArray<StudyMethod>
+  /** Extra columns of this study's rows (sweep settings). */
+  readonly setting?: Readonly<Record<string, unknown>>
+  /** Evaluate after every session (default) or only after the last. */
+  readonly evaluateEvery?: boolean
+}
+
+/**
+ * Add the study's stages; returns the evaluation tables (pretrained model
+ * first) for a report.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const study = (p: PipelineBuilder, base: Handle<typeof checkpoint>, o: StudyOptions): Array<Handle<typeof table>> => {
+  const sessions = { count: o.sessions, ...(o.orderSeed === undefined ? {} : { orderSeed: o.orderSeed }) }
+  const setting = o.setting ?? {}
+  const tables: Array<Handle<typeof table>> = [
+    p.add(evaluate, { name: "evaluate[pretrained]", params: { data: o.data, sessions, session: -1, method: "pretrained" }, inputs: { model: base } })
+  ]
+  const finals = new Map<string, Handle<typeof checkpoint>>()
+  for (const m of o.methods) {
+    if ("wiseft" in m) continue
+    let prev = base
+    for (let s = 0; s < o.sessions; s++) {
+      const params = { data: o.data, sessions, session: s, method: m.method, ...(o.part ? { part: o.part } : {}), train: { ...o.train, ...m.train } }
+      const name = `finetune[${m.label}] session ${s + 1}`
+      if (m.vocabularySize !== undefined) {
+        // The teacher is the model the session starts from. Identical embeddings (same teacher, same
+        // vocabulary) are one cache key, so methods and sweep settings share them.
+        const vocabulary = p.add(embedVocabulary, { params: { vocabulary: { kind: "random", size: m.vocabularySize } }, inputs: { model: prev } })
+        prev = p.add(finetuneWithVocabulary, { name, params, inputs: { model: prev, initial: base, vocabulary } })
+      } else {
+        prev = p.add(finetune, { name, params, inputs: { model: prev, initial: base } })
+      }
+      if (o.evaluateEvery !== false || s === o.sessions - 1) {
+        tables.push(p.add(evaluate, { name: `evaluate[${m.label}] session ${s + 1}`, params: { data: o.data, sessions, session: s, method: m.label, setting }, inputs: { model: prev } }))
+      }
+    }
+    finals.set(m.label, prev)
+  }
+  for (const m of o.methods) {
+    if (!("wiseft" in m)) continue
+    const of = finals.get(m.wiseft.of)
+    if (of === undefined) throw new Error(`WiSE-FT "${m.label}" interpolates "${m.wiseft.of}", which is not a method of this study`)
+    const merged = p.add(interpolate, { name: `interpolate[${m.label}]`, params: { alpha: m.wiseft.alpha }, inputs: { a: base, b: of } })
+    tables.push(p.add(evaluate, { name: `evaluate[${m.label}] session ${o.sessions}`, params: { data: o.data, sessions, session: o.sessions - 1, method: m.label, setting }, inputs: { model: merged } }))
+  }
+  return tables
+}
