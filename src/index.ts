@@ -1,0 +1,39 @@
+/**
+ * clipcl's library surface. The issue-3 API (`tf`, `tokenize`, `encodeText`,
+ * `decodeTokens`, `loadClip`, ...) is exported by name; each area is also
+ * available as a namespace (`Clip`, `Data`, `Methods`, `Eval`, `Stages`,
+ * `Dsl`, `Scheduler`, `Backend`) so generic names such as `transfer` or
+ * `forgetting` do not collide.
+ *
+ * @since 0.1.0
+ */
+export { tf } from "./backend/tf.js"
+export { initBackend, describeBackend } from "./backend/index.js"
+export { tokenize, encodeText, decodeTokens, loadTokenizer } from "./clip/tokenizer.js"
+export {
+  loadClip,
+  createClip,
+  clipFromSafetensors,
+  customConfig,
+  namedConfigs,
+  ViT_B_32,
+  ViT_B_16,
+  ViT_L_14,
+  ViT_L_14_336,
+  zeroShotClassifier,
+  preprocessImage,
+  preprocessPixels,
+  type ClipModel,
+  type ClipConfig,
+  type TunePart
+} from "./clip/index.js"
+export { stage, pipeline, value, tensors, checkpoint, table } from "./dsl/index.js"
+
+export * as Backend from "./backend/index.js"
+export * as Clip from "./clip/index.js"
+export * as Data from "./data/index.js"
+export * as Methods from "./methods/index.js"
+export * as Eval from "./eval/index.js"
+export * as Stages from "./stages/index.js"
+export * as Dsl from "./dsl/index.js"
+export * as Scheduler from "./scheduler/index.js"
