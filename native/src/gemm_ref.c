@@ -23,7 +23,7 @@ int main(int argc, char** argv) {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.f, a, n, b, n, 0.f, c, n);
     double flops = 2.0 * n * n * n, best = 1e30, t0 = now();
     int reps = 0;
-    while (reps < 3 || (now() - t0 < 0.5 && reps < 2000)) {
+    while (reps < 20 || (now() - t0 < 1.5 && reps < 5000)) {
       double s = now();
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.f, a, n, b, n, 0.f, c, n);
       double e = now() - s;
