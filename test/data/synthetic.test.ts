@@ -69,7 +69,9 @@ describe("synthetic world", () => {
         const words = new Set(cap.replace(/[.,]/g, "").split(" "))
         for (const c of colours) if (words.has(c)) assert.ok(s.objects.some((q) => q.colour === c), `${cap}: ${c}`)
         for (const sh of shapes) if (words.has(sh)) assert.ok(s.objects.some((q) => q.shape === sh), `${cap}: ${sh}`)
-        assert.ok(words.has(o.colour) || words.has(o.shape) || words.has(o.size), `${cap} describes the main object`)
+        const where = o.position === "center" ? "center" : o.position
+        assert.ok([o.colour, o.shape, o.size, where, s.background].some((x) => words.has(x)), `${cap} describes the main object`)
+        if (!words.has(o.shape)) assert.ok(!shapes.some((sh) => words.has(sh)) || s.objects.length > 1, `${cap}: names no other shape`)
       }
       assert.equal(new Set(w.pretrain.captions[i]).size, 3, "three distinct captions")
     }
@@ -81,7 +83,7 @@ describe("synthetic world", () => {
     const byColour = split.labeled("colour")
     assert.deepEqual(byColour.classNames, colours)
     const combo = split.labeled(["shape", "colour", "size"])
-    assert.equal(combo.classNames.length, 2 * 10 * 10)
+    assert.equal(combo.classNames.length, 2 * 10 * 14)
     assert.equal(combo.classNames[0], "small red circle")
     const bgPos = split.labeled(["background", "position"])
     assert.equal(bgPos.classNames[0], "on the left on a plain background")
@@ -108,6 +110,19 @@ describe("synthetic world", () => {
     }
     for (const caps of w.pretrain.captions) for (const c of caps) assert.ok(!c.includes("wavy") && !c.includes("hexagon"), c)
     assert.deepEqual(w.zeroShot.map((t) => t.name), ["colour", "size", "position", "background", "shape"])
+    // Target shape names are withheld from captions; the zero-shot shape task uses the named ones.
+    const targets = new Set<string>(shapes.slice(0, 8))
+    for (const caps of [...w.pretrain.captions, ...w.retrieval.captions]) {
+      for (const c of caps) for (const word of c.replace(/[.,]/g, "").split(" ")) assert.ok(!targets.has(word), c)
+    }
+    assert.ok(range(w.splits.pretrain.size).some((i) => targets.has(w.splits.pretrain.scene(i).objects[0]!.shape)), "target shapes are in pretraining images")
+    assert.deepEqual(w.zeroShot[4]!.classNames, ["crescent", "arrow", "semicircle", "bowtie", "frame"])
+    for (let i = 0; i < w.zeroShot[4]!.test.size; i++) {
+      const l = w.zeroShot[4]!.test.labels[i]!
+      assert.equal(w.zeroShot[4]!.classNames[l], w.splits.zeroShotShape.scene(i).objects[0]!.shape)
+    }
+    const named = worldProtocol({ ...small, seed: 4, targetNameRate: 1 })
+    assert.ok(named.pretrain.captions.some((caps) => caps.some((c) => c.split(" ").some((x) => targets.has(x)))))
     const colour = w.zeroShot[0]!
     assert.deepEqual(colour.classNames, colours)
     assert.ok(colour.templates.every((t) => t.includes("{}")))

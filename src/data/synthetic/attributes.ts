@@ -16,7 +16,8 @@
  * @category models
  */
 export const shapes = [
-  "circle", "square", "triangle", "cross", "star", "ring", "diamond", "heart", "crescent", "hexagon"
+  "circle", "square", "triangle", "cross", "star", "ring", "diamond", "heart",
+  "crescent", "hexagon", "arrow", "semicircle", "bowtie", "frame"
 ] as const
 
 /**

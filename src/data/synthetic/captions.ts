@@ -11,7 +11,9 @@ import type { Rng } from "../random.js"
 import { positionPhrase } from "./attributes.js"
 import type { Scene, SceneObject } from "./scene.js"
 
-type Phrasing = (o: SceneObject, s: Scene) => string
+/** A main object as a caption sees it: `noun` is the shape's name, or "shape" where the name is withheld. */
+type Described = SceneObject & { readonly noun: string }
+type Phrasing = (o: Described, s: Scene) => string
 
 const pos = (o: SceneObject) => positionPhrase[o.position]
 
@@ -22,46 +24,60 @@ const pos = (o: SceneObject) => positionPhrase[o.position]
  * @category models
  */
 export const phrasings: ReadonlyArray<Phrasing> = [
-  (o, s) => `a ${o.size} ${o.colour} ${o.shape} ${pos(o)} over a ${s.background} background`,
-  (o) => `${o.colour} ${o.shape}, ${o.size}, ${o.position}`,
-  (o) => `a photo of a ${o.colour} ${o.shape}.`,
-  (o) => `a ${o.size} ${o.shape} that is ${o.colour}`,
-  (o, s) => `a ${s.background} background with a ${o.colour} ${o.shape} ${pos(o)}`,
-  (o) => `a ${o.colour} ${o.shape}`,
+  (o, s) => `a ${o.size} ${o.colour} ${o.noun} ${pos(o)} over a ${s.background} background`,
+  (o) => `${o.colour} ${o.noun}, ${o.size}, ${o.position}`,
+  (o) => `a photo of a ${o.colour} ${o.noun}.`,
+  (o) => `a ${o.size} ${o.noun} that is ${o.colour}`,
+  (o, s) => `a ${s.background} background with a ${o.colour} ${o.noun} ${pos(o)}`,
+  (o) => `a ${o.colour} ${o.noun}`,
   (o) => `a ${o.size} ${o.colour} object ${pos(o)}`,
   (o) => `something ${o.colour} ${pos(o)}`,
-  (o, s) => `a ${o.shape} ${pos(o)} on a ${s.background} background`,
-  (o) => `a picture of a ${o.size} ${o.shape}.`,
+  (o, s) => `a ${o.noun} ${pos(o)} on a ${s.background} background`,
+  (o) => `a picture of a ${o.size} ${o.noun}.`,
   (o) => `a ${o.colour} shape ${pos(o)}`,
-  (o, s) => `a ${o.size} ${o.colour} ${o.shape} on a ${s.background} background`
+  (o, s) => `a ${o.size} ${o.colour} ${o.noun} on a ${s.background} background`
 ]
 
-const withSecond = (text: string, s: Scene): string => {
-  const second = s.objects[1]
-  if (!second) return text
+const withSecond = (text: string, second: string): string => {
   const tail = text.endsWith(".") ? text.slice(0, -1) : text
-  return `${tail} and a small ${second.colour} ${second.shape}${text.endsWith(".") ? "." : ""}`
+  return `${tail} and a small ${second}${text.endsWith(".") ? "." : ""}`
 }
 
 /**
- * `count` distinct captions of a scene (phrasings drawn without
+ * Shapes whose names captions withhold: a caption names such a shape with
+ * probability `nameRate` and says "shape" otherwise. This is how the world
+ * keeps target classes out of pretraining while still showing their images.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Withheld {
+  readonly shapes: ReadonlySet<string>
+  readonly nameRate: number
+}
+
+/**
+ * Up to `count` distinct captions of a scene (phrasings drawn without
  * replacement). With a second object, about half also mention it.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const captionScene = (scene: Scene, rng: Rng, count: number): Array<string> => {
-  const main = scene.objects[0]!
+export const captionScene = (scene: Scene, rng: Rng, count: number, withheld?: Withheld): Array<string> => {
+  const noun = (o: SceneObject) =>
+    withheld && withheld.shapes.has(o.shape) && !(rng.next() < withheld.nameRate) ? "shape" : o.shape
   const order = phrasings.map((_, k) => k)
   const out: Array<string> = []
-  for (let k = 0; k < count; k++) {
+  for (let k = 0; k < order.length && out.length < count; k++) {
     const j = k + rng.int(order.length - k)
     const t = order[k]!
     order[k] = order[j]!
     order[j] = t
-    const text = phrasings[order[k]! % phrasings.length]!(main, scene)
-    out.push(scene.objects.length > 1 && rng.next() < 0.5 ? withSecond(text, scene) : text)
-    if (k + 1 >= order.length) break
+    const main = scene.objects[0]!
+    let text = phrasings[order[k]!]!({ ...main, noun: noun(main) }, scene)
+    const second = scene.objects[1]
+    if (second && rng.next() < 0.5) text = withSecond(text, `${second.colour} ${noun(second)}`)
+    if (!out.includes(text)) out.push(text)
   }
   return out
 }

@@ -21,6 +21,10 @@ const inside = (shape: Shape, u: number, v: number): boolean => {
     case "triangle": return v >= -0.95 && v <= 0.8 && Math.abs(u) <= ((v + 0.95) / 1.75) * 1.05
     case "cross": return (Math.abs(u) <= 0.32 && Math.abs(v) <= 1) || (Math.abs(v) <= 0.32 && Math.abs(u) <= 1)
     case "ring": return r2 <= 0.95 && r2 >= 0.3
+    case "arrow": return (u >= -1 && u <= 0.05 && Math.abs(v) <= 0.3) || (u >= 0 && u <= 1 && Math.abs(v) <= (1 - u) * 0.95)
+    case "semicircle": return r2 <= 0.93 && v <= 0.2
+    case "bowtie": return Math.abs(u) <= 0.95 && Math.abs(v) <= Math.abs(u) * 0.95 + 0.12
+    case "frame": return Math.max(Math.abs(u), Math.abs(v)) <= 0.85 && Math.max(Math.abs(u), Math.abs(v)) >= 0.45
     case "hexagon": return Math.abs(v) <= 0.88 && Math.abs(u) * 0.88 + Math.abs(v) * 0.5 <= 0.9
     case "crescent": {
       const du = u - 0.45
@@ -225,18 +229,21 @@ const paintObject = (o: SceneObject, size: number, out: Uint8Array, offset: numb
 /**
  * Draws `scene` as a `size x size` RGB image into `out` at `offset`:
  * background, then objects last to first (the main object on top), then a
- * faint noise of +-8 levels so no two images share exact pixel values.
+ * faint noise of `pixelNoise` levels either way (default 8; 0 for none) so
+ * no two images share exact pixel values.
  *
  * @since 0.1.0
  * @category utils
  */
-export const renderScene = (scene: Scene, size: number, out: Uint8Array, offset = 0): void => {
+export const renderScene = (scene: Scene, size: number, out: Uint8Array, offset = 0, pixelNoise = 8): void => {
   paintBackground(scene, size, out, offset)
   for (let k = scene.objects.length - 1; k >= 0; k--) paintObject(scene.objects[k]!, size, out, offset)
+  if (pixelNoise <= 0) return
   const n = size * size * 3
   const n0 = scene.noise >>> 3
+  const span = 2 * pixelNoise
   for (let i = 0; i < n; i++) {
-    const v = out[offset + i]! + (noiseTable[(n0 + i) & NOISE_MASK]! >> 4) - 8
+    const v = out[offset + i]! + ((noiseTable[(n0 + i) & NOISE_MASK]! * span) >> 8) - pixelNoise
     out[offset + i] = v < 0 ? 0 : v > 255 ? 255 : v
   }
 }
