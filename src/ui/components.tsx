@@ -11,7 +11,7 @@ import type { ReactNode } from "react"
 import type { PlannedStage } from "../scheduler/Event.js"
 import { bar, clock, metricsText, rateText, shortDuration, spinner, statusStyle, truncate, type DisplayStatus } from "./format.js"
 import { errorLines, layoutRows, WIDE, type Row } from "./layout.js"
-import { causeLine, displayStatus, focusedStage, overall, stageElapsed, stageEta, stageFraction, stageRate, type StageView, type SummaryView, type TableData, type UiState } from "./state.js"
+import { causeLine, displayStatus, focusedStage, overall, type Overall, stageElapsed, stageEta, stageFraction, stageRate, type StageView, type SummaryView, type TableData, type UiState } from "./state.js"
 
 /**
  * Log lines the live pane shows.
@@ -287,8 +287,8 @@ export const StageList = ({ state, width, lines }: { readonly state: UiState; re
  * @since 0.1.0
  * @category components
  */
-export const Header = ({ state, width }: { readonly state: UiState; readonly width: number }): ReactNode => {
-  const right = `${state.backend ? `backend ${state.backend} · ` : ""}${clock(overall(state).elapsedMs)}`
+export const Header = ({ state, width, progress }: { readonly state: UiState; readonly width: number; readonly progress?: Overall }): ReactNode => {
+  const right = `${state.backend ? `backend ${state.backend} · ` : ""}${clock((progress ?? overall(state)).elapsedMs)}`
   const left = truncate(state.pipeline || "(waiting for the plan)", Math.max(8, width - right.length - 10))
   return (
     <Box width={width} justifyContent="space-between">
@@ -307,8 +307,8 @@ export const Header = ({ state, width }: { readonly state: UiState; readonly wid
  * @since 0.1.0
  * @category components
  */
-export const OverallBar = ({ state, width }: { readonly state: UiState; readonly width: number }): ReactNode => {
-  const o = overall(state)
+export const OverallBar = ({ state, width, progress }: { readonly state: UiState; readonly width: number; readonly progress?: Overall }): ReactNode => {
+  const o = progress ?? overall(state)
   const count = `${o.done}/${o.total} stages`
   const pct = `${String(Math.floor(o.fraction * 100)).padStart(3)}%`
   const left = o.remainingMs === undefined || state.summary ? "" : ` · ${o.remainingExact ? "~" : "≥"}${clock(o.remainingMs)} left`
@@ -442,10 +442,11 @@ export const LiveView = ({ state, width, height }: { readonly state: UiState; re
   const fixed = 2 + paneLines + (done ? 2 : 1) + tableLines
   const lines = Math.max(done ? 8 : 3, height - fixed - 1)
   const interrupted = state.order.filter((n) => displayStatus(state.stages[n]!) === "interrupted").length
+  const progress = overall(state)
   return (
     <Box flexDirection="column" width={width}>
-      <Header state={state} width={width} />
-      <OverallBar state={state} width={width} />
+      <Header state={state} width={width} progress={progress} />
+      <OverallBar state={state} width={width} progress={progress} />
       <StageList state={state} width={width} lines={lines} />
       {showPane ? <LogPane stage={focus!} width={width} lines={LOG_PANE_LINES} /> : null}
       {done ? (

@@ -32,8 +32,10 @@ export interface LiveRendererOptions {
    * when the plan has an evaluate stage ({@link showsResults}).
    */
   readonly results?: (state: UiState) => Promise<TableData | undefined> | TableData | undefined
-  /** Clock tick in ms (default 200). */
+  /** Clock tick in ms (default 500): spinners and elapsed times move at least this often. */
   readonly tickMs?: number
+  /** Redraw at most once per this many ms for engine events (default 200; keys redraw at once). */
+  readonly coalesceMs?: number
 }
 
 /**
@@ -99,15 +101,15 @@ export const makeLiveRenderer = (options: LiveRendererOptions): LiveRenderer => 
     const write = (t: string) => void options.stdout.write(t)
     return { onEvent: makePlainLines(write), close: async () => {} }
   }
-  const store = makeStore(initialState(Date.now()))
+  const store = makeStore(initialState(Date.now()), options.coalesceMs ?? 200)
   const instance = render(<LiveApp store={store} onInterrupt={options.onInterrupt ?? interruptProcess} />, {
     stdout: options.stdout,
     ...(options.stdin ? { stdin: options.stdin } : {}),
     exitOnCtrlC: false,
     patchConsole: true,
-    maxFps: 20
+    maxFps: 5
   })
-  const timer = setInterval(() => store.dispatch({ type: "tick", now: Date.now() }), options.tickMs ?? 200)
+  const timer = setInterval(() => store.dispatch({ type: "tick", now: Date.now() }), options.tickMs ?? 500)
   timer.unref()
   let closed: Promise<void> | undefined
   return {

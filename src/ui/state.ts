@@ -488,7 +488,10 @@ export const overall = (state: UiState): Overall => {
   const done = all.filter((s) => isFinal(s.status)).length
   const ranByKind = new Map<string, Array<number>>()
   for (const s of all) {
-    if (s.status === "ran" && s.durationMs !== undefined) ranByKind.set(s.kind, [...(ranByKind.get(s.kind) ?? []), s.durationMs])
+    if (s.status !== "ran" || s.durationMs === undefined) continue
+    const xs = ranByKind.get(s.kind)
+    if (xs === undefined) ranByKind.set(s.kind, [s.durationMs])
+    else xs.push(s.durationMs)
   }
   const mean = (xs: ReadonlyArray<number>) => xs.reduce((a, b) => a + b, 0) / xs.length
   const estimate = (s: StageView): number | undefined => {
