@@ -205,3 +205,30 @@ describe("ui state: overall progress", () => {
     assert.equal(o.fraction, 0.5)
   })
 })
+
+describe("ui store", () => {
+  it("coalesces engine events but passes keys and the summary at once", async () => {
+    const { makeStore } = await import("../../src/ui/store.js")
+    const store = makeStore(replay(midRun), 40)
+    let heard = 0
+    const off = store.subscribe(() => heard++)
+    store.dispatch(progress("train", 5, 10, 1400))
+    store.dispatch(progress("train", 6, 10, 1500))
+    store.dispatch(log("train", "x", 1500))
+    assert.equal(heard, 0)
+    assert.equal(store.get().stages["train"]!.progress?.step, 6)
+    store.dispatch({ type: "toggleLogs" })
+    assert.equal(heard, 1)
+    store.dispatch(progress("train", 7, 10, 1600))
+    await new Promise((r) => setTimeout(r, 80))
+    assert.equal(heard, 2)
+    // An action that changes nothing notifies nobody.
+    store.dispatch({ type: "focus", delta: 1 })
+    const before = heard
+    store.dispatch({ type: "tick", now: 0 })
+    assert.equal(heard, before)
+    off()
+    store.dispatch({ type: "toggleLogs" })
+    assert.equal(heard, before)
+  })
+})
