@@ -3,7 +3,7 @@
 // tmux is not installed. CI and CONTINUOUS_INTEGRATION are unset in the
 // session: with them ink (and so the live view) prints plain lines instead.
 import { strict as assert } from "node:assert"
-import { spawnSync } from "node:child_process"
+import { execFile, spawnSync } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -79,5 +79,16 @@ describe("live view in a pseudo-terminal (tmux 80x24)", { concurrency: 2, skip: 
     assert.match(last, /■ long\s+interrupted after/)
     // The quick stages finished; the long one counts as interrupted, not failed.
     assert.match(last, /3 ran · 0 cached · 0 failed · 1 interrupted · 0 skipped/)
+    // Nothing partial was cached: the plan runs the long stage again and reuses the rest.
+    const planned = await new Promise<string>((resolve, reject) =>
+      execFile(
+        process.execPath,
+        ["bin/clipcl.js", "plan", "test/fixtures/ui/toy.ts", "--json", "--cache", join(dir, "cache2.sqlite")],
+        { env: { ...process.env, CLIPCL_UI_LONG_MS: "120000", CLIPCL_UI_TRAIN_MS: "300" } },
+        (err, stdout) => (err ? reject(err) : resolve(stdout))
+      )
+    )
+    const actions = Object.fromEntries(planned.trim().split("\n").map((l) => JSON.parse(l) as { stage: string; action: string }).map((e) => [e.stage, e.action]))
+    assert.deepEqual(actions, { numbers: "cached", "train[lr=0.05]": "cached", "train[lr=0.1]": "cached", long: "run" })
   })
 })
