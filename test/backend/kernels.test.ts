@@ -5,7 +5,7 @@
 import { describe, it } from "node:test"
 import assert from "node:assert/strict"
 import { tf } from "../../src/backend/tf.js"
-import { input, nativeCalls, sameOnBoth, values, type Input } from "./helpers.js"
+import { input, nativeCalls, sameOnBoth, skipNative, values, type Input } from "./helpers.js"
 
 /** A weighted sum makes every output element matter to the gradient. */
 const weightedGrads = (f: (...xs: tf.Tensor[]) => tf.Tensor) => (...xs: tf.Tensor[]): tf.Tensor[] =>
@@ -20,13 +20,13 @@ const assertNative = (kernel: string, inputs: Input[], f: (...xs: tf.Tensor[]) =
   assert.ok(calls > 0, `${kernel} did not run natively`)
 }
 
-describe("the comparison itself", () => {
+describe("the comparison itself", { skip: skipNative }, () => {
   it("detects a native result that differs from cpu", () => {
     assert.throws(() => sameOnBoth("planted", [input([3], 1)], (x) => (tf.getBackend() === "native" ? tf.add(x, 1e-3) : x)), /planted/)
   })
 })
 
-describe("BatchMatMul and _FusedMatMul", () => {
+describe("BatchMatMul and _FusedMatMul", { skip: skipNative }, () => {
   const cases: Array<[string, number[], number[], boolean, boolean]> = [
     ["2d", [7, 5], [5, 3], false, false],
     ["transpose a", [5, 7], [5, 3], true, false],
@@ -75,7 +75,7 @@ describe("BatchMatMul and _FusedMatMul", () => {
   })
 })
 
-describe("broadcasting arithmetic", () => {
+describe("broadcasting arithmetic", { skip: skipNative }, () => {
   const ops: Array<[string, string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor]> = [
     ["Add", "add", tf.add],
     ["Sub", "sub", tf.sub],
@@ -133,7 +133,7 @@ describe("broadcasting arithmetic", () => {
   })
 })
 
-describe("unary kernels", () => {
+describe("unary kernels", { skip: skipNative }, () => {
   const ops: Array<[string, (x: tf.Tensor) => tf.Tensor, boolean]> = [
     ["Exp", tf.exp, false],
     ["Log", tf.log, true],
@@ -166,7 +166,7 @@ describe("unary kernels", () => {
   })
 })
 
-describe("softmax", () => {
+describe("softmax", { skip: skipNative }, () => {
   it("last axis: odd, wide and large shapes, forward and gradient", () => {
     for (const shape of [[3, 7], [2, 5, 65], [1, 1], [600, 65]]) {
       const ins = [input(shape, 31, 5)]
@@ -182,7 +182,7 @@ describe("softmax", () => {
   })
 })
 
-describe("reductions", () => {
+describe("reductions", { skip: skipNative }, () => {
   const ops: Array<[string, (x: tf.Tensor, axis?: number | number[], keep?: boolean) => tf.Tensor]> = [
     ["Sum", tf.sum],
     ["Mean", tf.mean],
@@ -215,7 +215,7 @@ describe("reductions", () => {
   })
 })
 
-describe("transpose", () => {
+describe("transpose", { skip: skipNative }, () => {
   const cases: Array<[number[], number[]]> = [
     [[7, 5], [1, 0]],
     [[2, 3, 4], [2, 0, 1]],
@@ -236,7 +236,7 @@ describe("transpose", () => {
   })
 })
 
-describe("slice, split and pad (class token, pooling, their gradients)", () => {
+describe("slice, split and pad (class token, pooling, their gradients)", { skip: skipNative }, () => {
   it("non-contiguous slices: middle axis, last axis, rank 4; and gradients (pad)", () => {
     const cases: Array<[number[], number[], number[]]> = [
       [[4, 65, 8], [0, 0, 0], [4, 1, 8]],
@@ -270,7 +270,7 @@ describe("slice, split and pad (class token, pooling, their gradients)", () => {
   })
 })
 
-describe("gather and unsorted segment sum (token embedding)", () => {
+describe("gather and unsorted segment sum (token embedding)", { skip: skipNative }, () => {
   it("gather rows by id and its gradient", () => {
     const table = input([11, 6], 61)
     const ids: Input = { shape: [3, 4], data: Int32Array.from([0, 3, 10, 3, 1, 1, 2, 9, 0, 5, 5, 7]) }
