@@ -362,7 +362,7 @@ export const SummaryLine = ({ summary, interruptedStages = 0 }: { readonly summa
     <Box flexDirection="column">
       <Text wrap="truncate">
         <StatusIcon status={outcome} />
-        <Text bold color={statusStyle[outcome].color}> {word} {clock(summary.durationMs)}</Text>
+        <Text bold color={statusStyle[outcome].color}> {word} {summary.durationMs < 60_000 ? shortDuration(summary.durationMs) : clock(summary.durationMs)}</Text>
         {summary.savedMs > 0 ? <Text color="cyan"> · cache hits saved {shortDuration(summary.savedMs)}</Text> : null}
       </Text>
       <Text wrap="truncate">
