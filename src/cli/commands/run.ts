@@ -37,19 +37,18 @@ export class BackendInitFailed extends Data.TaggedError("BackendInitFailed")<{ r
  * @category utils
  */
 export const initBackend = (name: string | undefined): Effect.Effect<void, BackendInitFailed> =>
-  name === undefined
-    ? Effect.void
-    : Effect.tryPromise({
+  Effect.tryPromise({
         try: async () => {
           for (const ext of [".ts", ".js"]) {
             const url = new URL(`../../backend/index${ext}`, import.meta.url)
             if (!existsSync(fileURLToPath(url))) continue
-            const mod = (await import(url.href)) as { initBackend?: (n: string) => unknown }
+            const mod = (await import(url.href)) as { initBackend?: (n: string | undefined) => unknown }
+            // No --backend: the backend module picks the fastest available (or CLIPCL_BACKEND).
             if (typeof mod.initBackend === "function") await mod.initBackend(name)
             return
           }
         },
-        catch: (e) => new BackendInitFailed({ backend: name, detail: (e as Error)?.message ?? String(e) })
+        catch: (e) => new BackendInitFailed({ backend: name ?? "auto", detail: (e as Error)?.message ?? String(e) })
       })
 
 /**
