@@ -1,4 +1,8 @@
 import { strict as assert } from "node:assert"
+import { execFile } from "node:child_process"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { describe, it } from "node:test"
 import { formatResults } from "../../src/eval/format.js"
 import type { ResultRow } from "../../src/eval/results.js"
@@ -70,6 +74,28 @@ describe("ui plain lines (not a terminal)", () => {
     // Progress: throttled per stage, the last step always shown.
     assert.deepEqual(lines.filter((l) => l.startsWith("[progress] train")), ["[progress] train 1/10 loss=1.250 accuracy=0.5000", "[progress] train 10/10"])
     assert.match(out, /interrupted: 2 ran, 1 cached, 3 failed, 2 skipped in 1\.8s \(cache saved 20ms\)\nmethod     acc\n──────  ──────\nFT      0\.5000\n$/)
+  })
+})
+
+describe("ui plain lines: clipcl run into a pipe", () => {
+  it("prints plain lines without escape codes", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "clipcl-ui-pipe-"))
+    try {
+      const env: NodeJS.ProcessEnv = { ...process.env, CLIPCL_UI_TRAIN_MS: "200", FORCE_COLOR: "1" }
+      delete env["CI"]
+      const out = await new Promise<string>((resolve, reject) =>
+        execFile(process.execPath, ["bin/clipcl.js", "run", "test/fixtures/ui/toy.ts", "--cache", join(dir, "c.sqlite")], { env }, (err, stdout) =>
+          err ? reject(err) : resolve(stdout)
+        )
+      )
+      assert.ok(!out.includes(ESC), JSON.stringify(out))
+      assert.match(out, /^plan ui-toy: 4 stages, 4 to run, 0 cached\n/)
+      assert.match(out, /\[ran\]     train\[lr=0\.1\] \(/)
+      assert.match(out, /\[progress\] train\[lr=0\.05\] 20\/20 /)
+      assert.match(out, /done: 4 ran, 0 cached, 0 failed, 0 skipped in /)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })
 
