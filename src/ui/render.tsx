@@ -107,7 +107,7 @@ const isResultRow = (r: Readonly<Record<string, unknown>>): boolean => typeof r[
  * @since 0.1.0
  * @category constructors
  */
-export const resultsTable = (rows: ReadonlyArray<Readonly<Record<string, unknown>>>, title = "results"): TableData | undefined => {
+export const resultsTable = (rows: ReadonlyArray<Readonly<Record<string, unknown>>>, title?: string): TableData | undefined => {
   if (rows.length === 0) return undefined
   if (!rows.every(isResultRow)) return tableFromRecords(rows, title)
   const decoded = rows.map((r) => {
