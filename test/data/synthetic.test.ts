@@ -109,7 +109,13 @@ describe("synthetic world", () => {
       assert.ok(s.objects.every((o) => o.shape !== "hexagon"))
     }
     for (const caps of w.pretrain.captions) for (const c of caps) assert.ok(!c.includes("wavy") && !c.includes("hexagon"), c)
-    assert.deepEqual(w.zeroShot.map((t) => t.name), ["colour", "size", "position", "background", "shape"])
+    assert.deepEqual(w.zeroShot.map((t) => t.name), ["colour", "size", "position", "background", "shape", "size+colour", "colour+position"])
+    const sc = w.zeroShot[5]!
+    assert.equal(sc.classNames.length, 20)
+    assert.equal(sc.classNames[sc.test.labels[0]!], `${w.splits.zeroShot.scene(0).objects[0]!.size} ${w.splits.zeroShot.scene(0).objects[0]!.colour}`)
+    const cp = w.zeroShot[6]!
+    assert.equal(cp.classNames[0], "red on the left")
+    assert.equal(cp.templates[0]!.replace("{}", cp.classNames[0]!), "something red on the left.")
     // Target shape names are withheld from captions; the zero-shot shape task uses the named ones.
     const targets = new Set<string>(shapes.slice(0, 8))
     for (const caps of [...w.pretrain.captions, ...w.retrieval.captions]) {

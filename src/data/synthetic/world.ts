@@ -245,7 +245,8 @@ export interface WorldOptions {
  */
 export interface ClassificationTask {
   readonly name: string
-  readonly attribute: Attribute
+  /** The attribute(s) the classes are values (or combinations) of. */
+  readonly attributes: ReadonlyArray<Attribute>
   readonly classNames: ReadonlyArray<string>
   readonly templates: ReadonlyArray<string>
   readonly test: LabeledImages
@@ -264,9 +265,11 @@ export interface WorldProtocol {
   readonly retrieval: CaptionedImages
   readonly target: ClassificationTask & { readonly train: LabeledImages }
   /**
-   * Held-out concepts; `zeroShot[0]` is colour, the headline zero-shot task;
-   * the last is shape over the shapes captions name (not the target's), when
-   * there are two or more.
+   * Held-out concepts, by name: "colour" (`zeroShot[0]`, the headline),
+   * "size", "position", "background", "shape" (over the shapes captions name,
+   * not the target's; present when there are two or more), and the
+   * compositions "size+colour" ("a small red object.") and "colour+position"
+   * ("something red on the left.").
    */
   readonly zeroShot: ReadonlyArray<ClassificationTask>
   /** The underlying splits, for scene-level inspection. */
@@ -334,7 +337,12 @@ export const worldProtocol = (options: WorldOptions = {}): WorldProtocol => {
   const zsShape = split("zero-shot-shape", o.zeroShotSize, { values: { ...seen, shape: namedShapes }, secondObjectRate: 0, balance: "shape" })
   const task = (attribute: Attribute, s: SyntheticSplit): ClassificationTask => {
     const test = s.labeled(attribute)
-    return { name: `${attribute}`, attribute, classNames: test.classNames, templates: worldTemplates[attribute], test }
+    return { name: attribute, attributes: [attribute], classNames: test.classNames, templates: worldTemplates[attribute], test }
+  }
+  // Compositions bind two attributes of one object: harder, and less saturated than colour alone.
+  const combo = (attributes: ReadonlyArray<Attribute>, templates: ReadonlyArray<string>): ClassificationTask => {
+    const test = zs.labeled(attributes)
+    return { name: attributes.join("+"), attributes, classNames: test.classNames, templates, test }
   }
   const targetTest_ = targetTest.labeled("shape")
   return {
@@ -343,7 +351,7 @@ export const worldProtocol = (options: WorldOptions = {}): WorldProtocol => {
     retrieval: retrieval.captioned(),
     target: {
       name: "target-shape",
-      attribute: "shape",
+      attributes: ["shape"],
       classNames: targetTest_.classNames,
       templates: worldTemplates.shape,
       train: targetTrain.labeled("shape"),
@@ -351,7 +359,9 @@ export const worldProtocol = (options: WorldOptions = {}): WorldProtocol => {
     },
     zeroShot: [
       ...(["colour", "size", "position", "background"] as const).map((a) => task(a, zs)),
-      ...(namedShapes.length >= 2 ? [task("shape", zsShape)] : [])
+      ...(namedShapes.length >= 2 ? [task("shape", zsShape)] : []),
+      combo(["size", "colour"], ["a {} object.", "a {} shape."]),
+      combo(["colour", "position"], ["something {}."])
     ],
     splits: { pretrain, retrieval, targetTrain, targetTest, zeroShot: zs, zeroShotShape: zsShape }
   }
