@@ -9,7 +9,9 @@ fine-tuning on the target erode zero-shot and retrieval?
     node --import tsx test/data/reference/dump-world.ts DIR
     python3 test/data/reference/world_check.py DIR [pretrain_epochs] [finetune_epochs] [alpha]
 
-(dump with pixelNoise 0 and set ADD_NOISE=8 to ship small files to another machine)
+(dump with pixelNoise 0 and set ADD_NOISE=8 to ship small files to another machine;
+FT_LR sets the learning rate of the target sessions, default 1e-4;
+METHODS=FT runs fine-tuning alone)
 """
 import gzip, json, math, os, re, sys, time
 import numpy as np
@@ -93,9 +95,16 @@ def class_emb(meta):
     return torch.stack(embs)
 
 @torch.no_grad()
-def evaluate(tag):
+def evaluate(tag, seen=None):
     img.eval(); txt.eval()
     row = {}
+    if seen is not None:  # accuracy on the seen classes' test images over the seen classes' prompts only
+        x, m = data["target-test"]
+        lab = torch.tensor(m["labels"])
+        keep = torch.tensor([int(l) in seen for l in lab])
+        sm = {"classNames": [m["classNames"][c] for c in seen], "templates": m["templates"]}
+        pred = (enc_img(x[keep]) @ class_emb(sm).T).argmax(1).cpu()
+        row["target-seen"] = (torch.tensor(seen)[pred] == lab[keep]).float().mean().item()
     for n in ["target-test", "zs-colour", "zs-size", "zs-position", "zs-background", "zs-shape"]:
         x, m = data[n]
         pred = (enc_img(x) @ class_emb(m).T).argmax(1)
@@ -138,9 +147,10 @@ x, m = data["target-train"]
 y = torch.tensor(m["labels"], device=dev)
 # Target classes in sessions of two shapes (4 x 2), as issue 6's replication.
 sessions = [list(range(k, k + 2)) for k in range(0, len(m["classNames"]), 2)]
-for method, alpha in [("FT", 0.0), ("VR-LwF", float(sys.argv[4]) if len(sys.argv) > 4 else 0.5)]:
+methods = [("FT", 0.0), ("VR-LwF", float(sys.argv[4]) if len(sys.argv) > 4 else 0.5)]
+for method, alpha in [mm for mm in methods if mm[0] in os.environ.get("METHODS", "FT,VR-LwF").split(",")]:
     img.load_state_dict(pre_state[0]); txt.load_state_dict(pre_state[1])
-    opt = torch.optim.Adam(list(img.parameters()) + list(txt.parameters()), lr=1e-4)
+    opt = torch.optim.Adam(list(img.parameters()) + list(txt.parameters()), lr=float(os.environ.get("FT_LR", "1e-4")))
     s_exp = scale.detach().clamp(max=math.log(100)).exp()
     for si, cls in enumerate(sessions):
         seen = [c for ss in sessions[:si + 1] for c in ss]
@@ -166,4 +176,4 @@ for method, alpha in [("FT", 0.0), ("VR-LwF", float(sys.argv[4]) if len(sys.argv
                     sl = s_exp * fi @ F.normalize(txt(pseudo), dim=-1).T
                     loss = loss + alpha * F.kl_div(F.log_softmax(sl, -1), F.log_softmax(tl, -1), log_target=True, reduction="batchmean")
                 opt.zero_grad(); loss.backward(); opt.step()
-        evaluate(f"{method} after session {si + 1}")
+        evaluate(f"{method} after session {si + 1}", seen)
