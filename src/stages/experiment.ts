@@ -36,9 +36,10 @@ export const SyntheticData = Schema.Struct({
   targetTestPerClass: Schema.optionalWith(PositiveInt, { default: () => 50 }),
   zeroShotSize: Schema.optionalWith(PositiveInt, { default: () => 600 }),
   /** Held-out attributes whose zero-shot accuracy is reported (default colour). */
-  zeroShotTasks: Schema.optionalWith(Schema.Array(Schema.Literal("colour", "size", "position", "background", "shape")), {
-    default: () => ["colour"] as const
-  })
+  zeroShotTasks: Schema.optionalWith(
+    Schema.Array(Schema.Literal("colour", "size", "position", "background", "shape", "size+colour", "colour+position")),
+    { default: () => ["colour"] as const }
+  )
 })
 
 /**
@@ -110,7 +111,7 @@ export const openExperiment = (p: DataParams): Experiment => {
     name: `synthetic(seed ${p.seed})`,
     pretrain: w.pretrain,
     target: w.target,
-    zeroShot: w.zeroShot.filter((t) => (p.zeroShotTasks as ReadonlyArray<string>).includes(t.attribute)),
+    zeroShot: w.zeroShot.filter((t) => (p.zeroShotTasks as ReadonlyArray<string>).includes(t.name)),
     retrieval: [w.retrieval]
   }
   opened.set(key, exp)

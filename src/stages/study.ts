@@ -10,7 +10,7 @@
 import type { Handle, PipelineBuilder } from "../dsl/Pipeline.js"
 import type { checkpoint, table } from "../dsl/Output.js"
 import { evaluate } from "./evaluate.js"
-import { embedVocabulary } from "./embedVocabulary.js"
+import { embedVocabulary, type VocabularyParams } from "./embedVocabulary.js"
 import type { DataParams } from "./experiment.js"
 import { finetune, finetuneWithVocabulary } from "./finetune.js"
 import { interpolate } from "./interpolate.js"
@@ -27,7 +27,15 @@ type Encoded<T> = T extends { readonly Encoded: infer E } ? E : never
  * @category models
  */
 export type StudyMethod =
-  | { readonly label: string; readonly method: Encoded<typeof MethodParams>; readonly train?: Encoded<typeof TrainParams>; readonly vocabularySize?: number }
+  | {
+      readonly label: string
+      readonly method: Encoded<typeof MethodParams>
+      readonly train?: Encoded<typeof TrainParams>
+      /** A vocabulary embedded once per teacher (`embedVocabulary`), for VR-LwF with `vocabulary: "pool"`. */
+      readonly vocabulary?: Encoded<typeof VocabularyParams>
+      /** This method's row setting (default: the study's); a baseline shared by several settings names fewer. */
+      readonly setting?: Readonly<Record<string, unknown>>
+    }
   | { readonly label: string; readonly wiseft: { readonly of: string; readonly alpha: number } }
 
 /**
@@ -67,16 +75,16 @@ export const study = (p: PipelineBuilder, base: Handle<typeof checkpoint>, o: St
     for (let s = 0; s < o.sessions; s++) {
       const params = { data: o.data, sessions, session: s, method: m.method, ...(o.part ? { part: o.part } : {}), train: { ...o.train, ...m.train } }
       const name = `finetune[${m.label}] session ${s + 1}`
-      if (m.vocabularySize !== undefined) {
+      if (m.vocabulary !== undefined) {
         // The teacher is the model the session starts from. Identical embeddings (same teacher, same
         // vocabulary) are one cache key, so methods and sweep settings share them.
-        const vocabulary = p.add(embedVocabulary, { params: { vocabulary: { kind: "random", size: m.vocabularySize } }, inputs: { model: prev } })
+        const vocabulary = p.add(embedVocabulary, { params: { vocabulary: m.vocabulary }, inputs: { model: prev } })
         prev = p.add(finetuneWithVocabulary, { name, params, inputs: { model: prev, initial: base, vocabulary } })
       } else {
         prev = p.add(finetune, { name, params, inputs: { model: prev, initial: base } })
       }
       if (o.evaluateEvery !== false || s === o.sessions - 1) {
-        tables.push(p.add(evaluate, { name: `evaluate[${m.label}] session ${s + 1}`, params: { data: o.data, sessions, session: s, method: m.label, setting }, inputs: { model: prev } }))
+        tables.push(p.add(evaluate, { name: `evaluate[${m.label}] session ${s + 1}`, params: { data: o.data, sessions, session: s, method: m.label, setting: m.setting ?? setting }, inputs: { model: prev } }))
       }
     }
     finals.set(m.label, prev)

@@ -1,0 +1,53 @@
+/**
+ * VR-LwF ablation on the synthetic world: alpha x vocabulary (redrawn random
+ * sequences, a fixed pool of random sequences of two lengths, real words) x
+ * which part of CLIP is tuned, one-session training. One sweep: pretraining,
+ * the pretrained evaluation, the FT baselines (one per tuned part) and the
+ * vocabulary embeddings (one per vocabulary, shared by every alpha and part)
+ * are computed once; `clipcl plan` shows the merged DAG.
+ *
+ *   clipcl plan pipelines/ablation-vrlwf.ts
+ *   clipcl run pipelines/ablation-vrlwf.ts
+ */
+import { pipeline } from "../src/dsl/index.js"
+import { pretrain, reportOf, study, type StudyMethod } from "../src/stages/index.js"
+
+const data = { source: "synthetic" as const, seed: 0, pretrainSize: 6000, pretrainCaptions: 2 }
+const model = {
+  imageSize: 32, patchSize: 8, visionWidth: 64, visionLayers: 2, visionHeads: 2,
+  textWidth: 64, textLayers: 2, textHeads: 2, embedDim: 64, contextLength: 24
+}
+
+const vocabularies = {
+  redrawn: undefined,
+  "pool-1000x8": { kind: "random" as const, size: 1000, length: 8 },
+  "pool-1000x4": { kind: "random" as const, size: 1000, length: 4 },
+  "words-cifar100": { kind: "classNames" as const, dataset: "CIFAR100" }
+}
+
+export default pipeline("ablation-vrlwf", (p) => {
+  const base = p.add(pretrain, { name: "pretrain", params: { data, model, train: { epochs: 3, batchSize: 128, learningRate: 2e-3 } } })
+  const tables: Array<ReturnType<typeof study>[number]> = []
+  p.sweep(
+    { alpha: [0.25, 0.5, 1, 2], vocabulary: Object.keys(vocabularies) as Array<keyof typeof vocabularies>, part: ["all", "image"] as const },
+    ({ alpha, vocabulary, part }) => {
+      const v = vocabularies[vocabulary]
+      const vr: StudyMethod = {
+        label: "VR-LwF",
+        method: { name: "VR-LwF", alpha, vocabulary: v === undefined ? "random" : "pool" },
+        ...(v === undefined ? {} : { vocabulary: v })
+      }
+      tables.push(
+        ...study(p, base, {
+          data,
+          sessions: 1,
+          part: { encoder: part },
+          train: { epochs: 6, batchSize: 64, learningRate: 1e-3 },
+          setting: { alpha, vocabulary, part },
+          methods: [{ label: "FT", method: { name: "FT" }, setting: { part } }, vr]
+        })
+      )
+    }
+  )
+  p.add(reportOf(tables.length), { name: "report", inputs: Object.fromEntries(tables.map((t, i) => [`t${i}`, t])) })
+})
