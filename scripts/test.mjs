@@ -17,5 +17,7 @@ const walk = (dir) => {
 for (const r of roots) { try { walk(r); } catch { /* root absent */ } }
 const selected = filter.length ? files.filter((f) => filter.some((x) => f.includes(x))) : files;
 if (selected.length === 0) { console.error("no test files matched"); process.exit(1); }
-const r = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=2", ...selected], { stdio: "inherit" });
+// CLIPCL_BACKEND=native|cpu|... runs every test file on that backend (npm run test:native).
+const preload = process.env.CLIPCL_BACKEND ? ["--import", "./src/backend/activate.ts"] : [];
+const r = spawnSync(process.execPath, ["--import", "tsx", ...preload, "--test", "--test-concurrency=2", ...selected], { stdio: "inherit" });
 process.exit(r.status ?? 1);
