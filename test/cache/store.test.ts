@@ -2,7 +2,9 @@ import { describe, it } from "node:test"
 import assert from "node:assert/strict"
 import { join } from "node:path"
 import Database from "better-sqlite3"
-import { Chunk, Effect, Option, Stream } from "effect"
+import { spawnSync } from "node:child_process"
+import { hostname } from "node:os"
+import { Chunk, Effect, Fiber, Option, Stream } from "effect"
 import type { CacheKey, ContentHash, RunRecord } from "../../src/cache/CacheStore.js"
 import { bytes, failure, pieces, sha256, tempDir, withStore } from "./helpers.js"
 
@@ -124,6 +126,55 @@ describe("artifacts", () => {
     assert.equal(r.e._tag, "StoreFailed")
     assert.equal(r.stats.artifacts, 0)
     assert.equal(r.stats.incompleteUploads, 0)
+  })
+
+  it("frees the staged chunks of an interrupted put (Ctrl-C)", async () => {
+    let produced = 0
+    async function* endless(): AsyncGenerator<Uint8Array> {
+      for (;;) {
+        produced++
+        yield bytes(C, produced)
+        await new Promise((r) => setTimeout(r, 1))
+      }
+    }
+    const r = await withStore((s) =>
+      Effect.gen(function* () {
+        const fiber = yield* Effect.fork(s.putArtifact("checkpoint", endless()))
+        while (produced < 20) yield* Effect.sleep("2 millis")
+        yield* Fiber.interrupt(fiber)
+        return yield* s.stats()
+      }), ":memory:", { chunkSize: C })
+    assert.ok(produced >= 20)
+    assert.equal(r.artifacts, 0)
+    assert.equal(r.incompleteUploads, 0)
+  })
+
+  it("sweeps uploads and deletions left by a dead process when the store opens", async () => {
+    const { dir, cleanup } = tempDir()
+    try {
+      const path = join(dir, "c.sqlite")
+      const kept = await withStore((s) => s.putArtifact("value", bytes(3 * C, 1)), path, { chunkSize: C })
+      const deadPid = spawnSync(process.execPath, ["-e", ""]).pid as number
+      const raw = new Database(path)
+      for (const state of ["writing", "deleting"]) {
+        const id = Number(raw.prepare("INSERT INTO uploads(state, pid, host, started_at, touched_at) VALUES (?, ?, ?, 0, ?)")
+          .run(state, deadPid, hostname(), Date.now()).lastInsertRowid)
+        for (let i = 0; i < 40; i++) raw.prepare("INSERT INTO chunks(blob, idx, data) VALUES (?, ?, ?)").run(id, i, Buffer.from(bytes(C, i)))
+      }
+      // A live process's upload (ours) must not be swept.
+      const live = Number(raw.prepare("INSERT INTO uploads(state, pid, host, started_at, touched_at) VALUES ('writing', ?, ?, 0, ?)")
+        .run(process.pid, hostname(), Date.now()).lastInsertRowid)
+      raw.prepare("INSERT INTO chunks(blob, idx, data) VALUES (?, 0, x'00')").run(live)
+      raw.close()
+      const r = await withStore((s) => Effect.all([s.stats(), s.verify(), s.readArtifact(kept)]), path, { chunkSize: C })
+      assert.equal(r[0].incompleteUploads, 1, "only the live upload remains")
+      assert.equal(r[1].corrupt.length, 0)
+      const check = new Database(path, { readonly: true })
+      assert.equal(check.prepare("SELECT count(*) FROM chunks").pluck().get(), 3 + 1)
+      check.close()
+    } finally {
+      cleanup()
+    }
   })
 
   it("detects a tampered chunk on read, stream and verify, and verify --remove drops it", async () => {
