@@ -60,8 +60,11 @@ export const memoryGradient = (
 }
 
 /**
- * A shared helper: class-prompt features for memory losses, fixed when the
- * text tower is frozen, recomputed (inside the tape) when it is trained.
+ * Class-prompt features for memory losses (shared by GEM and A-GEM): fixed
+ * when the text tower is frozen, recomputed inside the tape when it is trained.
+ *
+ * @since 0.1.0
+ * @category utils
  */
 export const classTextsFor = (s: Parameters<Method["setup"]>[0]): { get: () => tf.Tensor2D; dispose: () => void } => {
   const tokens = tokenRows(s.session.classTokens)

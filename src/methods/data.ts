@@ -61,5 +61,10 @@ export const imagesFromTensor = (images: tf.Tensor4D): ImageSource => ({
   batch: (indices) => tf.tidy(() => tf.gather(images, tf.tensor1d(indices as number[], "int32")) as tf.Tensor4D),
 })
 
-/** Token rows as the mutable arrays `encodeText` takes. */
+/**
+ * Token rows as the mutable arrays `encodeText` takes.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const tokenRows = (rows: ReadonlyArray<ReadonlyArray<number>>): number[][] => rows.map((r) => r.slice())

@@ -75,7 +75,12 @@ export const memoryLoss = (model: MethodModel, memory: ReplayMemory, rows: Reado
     return crossEntropy(logits, rows.map((r) => memory.labels[r]))
   })
 
-/** Sum over variables of <a_i, b_i>, as a number. */
+/**
+ * Sum over variables of <a_i, b_i> (gradients aligned by variable), as a number.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const gradDot = (a: ReadonlyArray<tf.Tensor | undefined>, b: ReadonlyArray<tf.Tensor | undefined>): number =>
   tf.tidy(() => {
     const terms: tf.Tensor[] = []
