@@ -28,7 +28,6 @@ import { paramSpecs } from "../src/clip/parameters.js"
 import { visionTransformer } from "../src/clip/visionTransformer.js"
 import { makeAdam } from "../src/methods/adam.js"
 import { contrastiveLoss } from "../src/methods/contrastive.js"
-import "../src/methods/internal/gradients.js"
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..")
 const argv = process.argv.slice(2)

@@ -28,6 +28,7 @@ export { BackendUnavailableError, NativeKernelError, type BackendError } from ".
 export { NATIVE_BACKEND, registerNativeBackend, setNativeThreads, type NativeInfo } from "./native.js"
 export { profileKernels, type KernelTiming } from "./profile.js"
 export { tf } from "./tf.js"
+export { registerGradients } from "./gradients.js"
 
 /**
  * Names `initBackend` accepts. `auto` (the default) tries them in order.

@@ -8,6 +8,9 @@
  */
 import * as tf from "@tensorflow/tfjs-core"
 import "@tensorflow/tfjs-backend-cpu"
+// The Node build of tfjs-core registers no gradients (only the @tensorflow/tfjs
+// bundle does); clipcl registers its own, apart from the ops, tfjs-style.
+import "./gradients.js"
 
 export { tf }
 

@@ -8,7 +8,6 @@
  * @since 0.1.0
  */
 import { tf } from "../backend/tf.js"
-import "./internal/gradients.js"
 import { makeAdam } from "./adam.js"
 import { InvalidOptionError, NonFiniteLossError, TrainingInterruptedError } from "./errors.js"
 import { makeRng } from "./prng.js"

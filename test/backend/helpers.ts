@@ -6,7 +6,6 @@ import { fallbackCalls, NATIVE_BACKEND, registerNativeBackend } from "../../src/
 import { profileKernels } from "../../src/backend/profile.js"
 import { tf } from "../../src/backend/tf.js"
 // The CommonJS tfjs-core Node loads registers no gradients; the methods area's pack does.
-import "../../src/methods/internal/gradients.js"
 
 const reg = registerNativeBackend()
 

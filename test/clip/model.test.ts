@@ -3,7 +3,6 @@ import { test } from "node:test"
 import assert from "node:assert/strict"
 import { tf } from "../../src/backend/tf.js"
 // tfjs-core's Node build registers no gradients; the project's gradient pack does (see docs/clip.md).
-import "../../src/methods/internal/gradients.js"
 import { gelu, quickGelu } from "../../src/clip/activation.js"
 import { causalMask } from "../../src/clip/attention.js"
 import { customConfig, validateConfig, ViT_B_16, ViT_B_32, ViT_L_14, ViT_L_14_336 } from "../../src/clip/config.js"

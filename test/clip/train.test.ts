@@ -4,7 +4,6 @@ import { test } from "node:test"
 import assert from "node:assert/strict"
 import { tf } from "../../src/backend/tf.js"
 // tfjs-core's Node build registers no gradients; the project's gradient pack does (see docs/clip.md).
-import "../../src/methods/internal/gradients.js"
 import { customConfig } from "../../src/clip/config.js"
 import { createClip, type ClipModel, type TunePart } from "../../src/clip/model.js"
 import { logitsPerImage } from "../../src/clip/similarity.js"

@@ -1,7 +1,6 @@
 import { test } from "node:test"
 import assert from "node:assert/strict"
 import { tf } from "../../src/backend/tf.js"
-import "../../src/methods/internal/gradients.js"
 import { contrastiveLoss } from "../../src/methods/contrastive.js"
 import { crossEntropy } from "../../src/methods/crossEntropy.js"
 import { bidirectionalDistillation, klDivergence, softCrossEntropy } from "../../src/methods/distill.js"

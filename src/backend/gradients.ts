@@ -16,7 +16,7 @@
  *
  * @since 0.1.0
  */
-import { tf } from "../../backend/tf.js"
+import * as tf from "@tensorflow/tfjs-core"
 
 type T = tf.Tensor
 type Grads = Record<string, () => T>
@@ -336,7 +336,8 @@ let registered = false
 
 /**
  * Register clipcl's gradients for every kernel above that has none yet.
- * Idempotent; called when the methods' training code is loaded.
+ * Idempotent; run once when `src/backend/tf.ts` is loaded, so anything that
+ * imports `tf` can differentiate.
  *
  * @since 0.1.0
  * @category utils

@@ -1,7 +1,6 @@
 import { test } from "node:test"
 import assert from "node:assert/strict"
 import { tf } from "../../src/backend/tf.js"
-import "../../src/methods/internal/gradients.js"
 
 /** Central finite differences of a scalar function of one tensor, in float64 on the JS side. */
 const numericGrad = (f: (x: tf.Tensor) => tf.Scalar, x0: number[], shape: number[], h = 1e-2): number[] =>
