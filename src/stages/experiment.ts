@@ -15,6 +15,7 @@ import { folds } from "../data/ImageSet.js"
 import { worldProtocol } from "../data/synthetic/world.js"
 import { classIncremental, type ClassIncremental } from "../data/tasks.js"
 import type { ImageSource } from "../methods/data.js"
+import { FashionMnistData, openFashionMnist } from "./sources/fashionMnist.js"
 
 const PositiveInt = Schema.Int.pipe(Schema.positive())
 
@@ -48,7 +49,7 @@ export const SyntheticData = Schema.Struct({
  * @since 0.1.0
  * @category schemas
  */
-export const DataParams = Schema.Union(SyntheticData)
+export const DataParams = Schema.Union(SyntheticData, FashionMnistData)
 
 /** @since 0.1.0 @category models */
 export type DataParams = typeof DataParams.Type
@@ -96,6 +97,11 @@ export const openExperiment = (p: DataParams): Experiment => {
   const key = JSON.stringify(p)
   const hit = opened.get(key)
   if (hit !== undefined) return hit
+  if (p.source === "fashion-mnist") {
+    const fm = openFashionMnist(p)
+    opened.set(key, fm)
+    return fm
+  }
   const w = worldProtocol({
     seed: p.seed,
     imageSize: p.imageSize,
