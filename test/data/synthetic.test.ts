@@ -102,7 +102,10 @@ describe("synthetic world", () => {
     const counts = new Array(8).fill(0)
     for (const l of w.target.train.labels) counts[l]++
     assert.deepEqual(counts, new Array(8).fill(5))
-    for (let i = 0; i < w.splits.targetTrain.size; i++) assert.equal(w.splits.targetTrain.scene(i).background, "wavy")
+    for (let i = 0; i < w.splits.targetTrain.size; i++) {
+      assert.equal(w.splits.targetTrain.scene(i).background, "wavy")
+      assert.equal(w.splits.targetTrain.scene(i).objects[0]!.size, "large")
+    }
     for (let i = 0; i < w.splits.pretrain.size; i++) {
       const s = w.splits.pretrain.scene(i)
       assert.notEqual(s.background, "wavy")

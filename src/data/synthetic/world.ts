@@ -29,7 +29,7 @@ import { DataArgumentError } from "../errors.js"
 import { type CaptionedImages, captionedImages, type LabeledImages, labeledImages } from "../ImageSet.js"
 import { mix, mulberry32 } from "../random.js"
 import {
-  allValues, type Attribute, attributes, type AttributeValues, type Background, backgrounds, type Shape, shapes, valueName
+  allValues, type Attribute, attributes, type AttributeValues, type Background, backgrounds, type Shape, shapes, type Size, valueName
 } from "./attributes.js"
 import { captionScene, type Withheld } from "./captions.js"
 import { renderScene } from "./render.js"
@@ -217,6 +217,11 @@ export interface WorldOptions {
   readonly targetShapes?: ReadonlyArray<Shape>
   /** Backgrounds of the target task, withheld from pretraining (default ["wavy"]). */
   readonly targetBackgrounds?: ReadonlyArray<Background>
+  /**
+   * Object sizes in target images (default ["large"]: a small shape is a few
+   * pixels at 32 x 32, too little to tell a new class by in a short schedule).
+   */
+  readonly targetSizes?: ReadonlyArray<Size>
   /** Target images per class (defaults 250 train, 100 test). */
   readonly targetTrainPerClass?: number
   readonly targetTestPerClass?: number
@@ -299,6 +304,7 @@ const defaults: Required<WorldOptions> = {
   retrievalCaptions: 5,
   targetShapes: shapes.slice(0, 8),
   targetBackgrounds: ["wavy"],
+  targetSizes: ["large"],
   targetTrainPerClass: 250,
   targetTestPerClass: 100,
   zeroShotSize: 1000,
@@ -327,7 +333,7 @@ export const worldProtocol = (options: WorldOptions = {}): WorldProtocol => {
   const split = (name: string, size: number, distribution: SceneDistribution, captionsPerImage?: number) =>
     syntheticSplit({ name, seed: o.seed, size, imageSize: o.imageSize, distribution, captionsPerImage, pixelNoise: o.pixelNoise, withheld })
   const namedShapes = seenShapes.filter((s) => !o.targetShapes.includes(s))
-  const targetValues: AttributeValues = { ...allValues, shape: o.targetShapes, background: o.targetBackgrounds }
+  const targetValues: AttributeValues = { ...allValues, shape: o.targetShapes, background: o.targetBackgrounds, size: o.targetSizes }
   const pretrain = split("pretrain", o.pretrainSize, { values: seen, secondObjectRate: o.secondObjectRate }, o.pretrainCaptions)
   const retrieval = split("retrieval", o.retrievalSize, { values: seen, secondObjectRate: o.secondObjectRate }, o.retrievalCaptions)
   const nT = o.targetShapes.length
