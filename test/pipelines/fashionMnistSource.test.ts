@@ -6,7 +6,7 @@ import { test } from "node:test"
 import { gzipSync } from "node:zlib"
 import { Schema } from "effect"
 import { DataParams, openExperiment } from "../../src/stages/experiment.js"
-import { FashionMnistSourceError, openFashionMnist } from "../../src/stages/sources/fashionMnist.js"
+import { FashionMnistData, FashionMnistSourceError, openFashionMnist } from "../../src/stages/sources/fashionMnist.js"
 
 /** Write a tiny IDX pair: `perClass` images of each class 0..9, pixel value = 10 * label + k. */
 const writeIdx = (dir: string, split: string, perClass: number, gz: boolean) => {
@@ -33,13 +33,13 @@ const fixture = (gz = true) => {
 }
 
 const params = (dir: string, extra: object = {}) =>
-  Schema.decodeUnknownSync(DataParams)({
+  Schema.decodeUnknownSync(FashionMnistData)({
     source: "fashion-mnist", dir, pretrainPerClass: 4, retrievalPerClass: 2, targetTrainPerClass: 5, targetTestPerClass: 3, zeroShotPerClass: 2, ...extra
   })
 
 test("fashion-mnist source splits classes into pretraining and target halves", async () => {
   const p = params(fixture())
-  assert.equal(p.source, "fashion-mnist")
+  assert.equal(Schema.decodeUnknownSync(DataParams)({ source: "fashion-mnist" }).source, "fashion-mnist")
   const exp = openExperiment(p)
   assert.deepEqual(exp.target.classNames, ["dress", "coat", "shirt", "sneaker", "ankle boot"])
   assert.deepEqual(exp.zeroShot[0]!.classNames, ["t-shirt", "trousers", "pullover", "sandal", "bag"])
