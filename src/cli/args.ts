@@ -41,7 +41,7 @@ export type Command =
   | { readonly _tag: "dag"; readonly file: string; readonly set: ReadonlyArray<string>; readonly mermaid: boolean; readonly json: boolean }
   | ({ readonly _tag: "cache"; readonly action: CacheAction } & CacheOption)
   | ({ readonly _tag: "logs"; readonly stage: string; readonly pipeline: string | undefined; readonly json: boolean } & CacheOption)
-  | ({ readonly _tag: "results"; readonly file: string; readonly json: boolean } & CacheOption)
+  | ({ readonly _tag: "results"; readonly file: string; readonly json: boolean; readonly format: string | undefined; readonly plots: string | undefined } & CacheOption)
   | { readonly _tag: "help"; readonly topic: string | undefined }
   | { readonly _tag: "version" }
 
@@ -73,7 +73,7 @@ export const USAGE = `usage: clipcl <command> [options]
   plan FILE     what would run and why   [--json] [--set ...] [--force S] [--only S]
   why FILE STAGE  why one stage would run (key pre-image diff)   [--json]
   dag FILE      print the DAG   [--mermaid] [--json]
-  results FILE  tabulate the latest runs of a pipeline   [--json]
+  results FILE  tabulate the latest runs of a pipeline   [--format text|markdown|csv|json] [--json] [--plots DIR]
   logs STAGE    log tail of the latest run of a stage   [--pipeline NAME]
   cache ls [--sort size|used|created] [--limit N] | stats | verify [--remove]
         | gc [--max-size 20GB] [--older-than 30d] [--all] [--dry-run]
@@ -173,9 +173,18 @@ export const parseCommand = (argv: ReadonlyArray<string>): Either.Either<Command
         return Either.right({ _tag: "dag", file: positionals[0]!, set: values.set, mermaid: values.mermaid, json: values.json })
       }
       case "results": {
-        const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { cache: common.cache, json: common.json } })
+        const { values, positionals } = parseArgs({
+          args: rest,
+          allowPositionals: true,
+          options: { cache: common.cache, json: common.json, format: { type: "string" }, plots: { type: "string" } }
+        })
         if (positionals.length !== 1) return fail("results: expected exactly one pipeline FILE")
-        return Either.right({ _tag: "results", file: positionals[0]!, json: values.json, cache: values.cache ?? defaultCache() })
+        if (values.format !== undefined && !["text", "markdown", "csv", "json"].includes(values.format)) {
+          return fail(`--format ${values.format}: expected text, markdown, csv or json`)
+        }
+        return Either.right({
+          _tag: "results", file: positionals[0]!, json: values.json, format: values.format, plots: values.plots, cache: values.cache ?? defaultCache()
+        })
       }
       case "logs": {
         const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { cache: common.cache, json: common.json, pipeline: { type: "string" } } })

@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url"
 import { Effect, Queue } from "effect"
 import type { EngineEvent } from "../scheduler/Event.js"
 import { makeNdjsonLogger } from "../ui/ndjson.js"
-import { makePlainLogger } from "../ui/plain.js"
+import { makePlainLines } from "../ui/plainLogger.js"
 
 /**
  * A consumer of engine events.
@@ -62,7 +62,7 @@ export const chooseRenderer = async (choice: RenderChoice): Promise<Renderer> =>
       if (typeof mod.makeLiveRenderer === "function") return await mod.makeLiveRenderer({ stdout: process.stdout })
     }
   }
-  return { onEvent: makePlainLogger(choice.write), close: async () => {} }
+  return { onEvent: makePlainLines(choice.write), close: async () => {} }
 }
 
 /**

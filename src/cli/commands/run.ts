@@ -16,6 +16,10 @@ import { makePlan } from "../../scheduler/plan.js"
 import { openCache, type CliIO } from "../io.js"
 import { chooseRenderer, consumeUntilSummary } from "../render.js"
 import { loadAndResolve } from "./common.js"
+import { CacheStore, type ContentHash } from "../../cache/CacheStore.js"
+import { decodeTable } from "../../cache/codec.js"
+import { evalReportFromRuns } from "../../eval/report.js"
+import { latestPerStage } from "../results.js"
 
 /**
  * `--backend NAME` was refused by the backend module.
@@ -36,20 +40,25 @@ export class BackendInitFailed extends Data.TaggedError("BackendInitFailed")<{ r
  * @since 0.1.0
  * @category utils
  */
-export const initBackend = (name: string | undefined): Effect.Effect<void, BackendInitFailed> =>
+export const initBackend = (name: string | undefined): Effect.Effect<{ readonly description: string | undefined; readonly notice: string | undefined }, BackendInitFailed> =>
   Effect.tryPromise({
-        try: async () => {
-          for (const ext of [".ts", ".js"]) {
-            const url = new URL(`../../backend/index${ext}`, import.meta.url)
-            if (!existsSync(fileURLToPath(url))) continue
-            const mod = (await import(url.href)) as { initBackend?: (n: string | undefined) => unknown }
-            // No --backend: the backend module picks the fastest available (or CLIPCL_BACKEND).
-            if (typeof mod.initBackend === "function") await mod.initBackend(name)
-            return
-          }
-        },
-        catch: (e) => new BackendInitFailed({ backend: name ?? "auto", detail: (e as Error)?.message ?? String(e) })
-      })
+    try: async () => {
+      for (const ext of [".ts", ".js"]) {
+        const url = new URL(`../../backend/index${ext}`, import.meta.url)
+        if (!existsSync(fileURLToPath(url))) continue
+        const mod = (await import(url.href)) as {
+          initBackend?: (n: string | undefined) => Promise<{ readonly description: string; readonly notice?: string }>
+        }
+        // No --backend: the backend module picks the fastest available (or CLIPCL_BACKEND).
+        if (typeof mod.initBackend === "function") {
+          const info = await mod.initBackend(name)
+          return { description: info.description, notice: info.notice }
+        }
+      }
+      return { description: name, notice: undefined }
+    },
+    catch: (e) => new BackendInitFailed({ backend: name ?? "auto", detail: (e as Error)?.message ?? String(e) })
+  })
 
 /**
  * @since 0.1.0
@@ -57,23 +66,35 @@ export const initBackend = (name: string | undefined): Effect.Effect<void, Backe
  */
 export const runCommand = (cmd: Extract<Command, { _tag: "run" }>, io: CliIO) =>
   Effect.gen(function* () {
-    const { dag, only, force } = yield* loadAndResolve(cmd.file, cmd.set, cmd.only, cmd.force)
-    yield* initBackend(cmd.backend)
+    const { dag, only, force, pipeline } = yield* loadAndResolve(cmd.file, cmd.set, cmd.only, cmd.force)
+    const backend = yield* initBackend(cmd.backend)
+    if (backend.notice !== undefined) io.stderr(`${backend.notice}\n`)
     return yield* Effect.scoped(
       Effect.gen(function* () {
         const pubsub = yield* PubSub.unbounded<EngineEvent>()
         const sub = yield* PubSub.subscribe(pubsub)
         const renderer = yield* Effect.promise(() => chooseRenderer({ json: cmd.json, noTui: cmd.noTui, isTTY: io.isTTY, write: io.stdout }))
+        // Restore the terminal even when the run fails before its summary (close is idempotent).
+        yield* Effect.addFinalizer(() => Effect.promise(() => renderer.close()))
         const consumer = yield* Effect.fork(consumeUntilSummary(sub, renderer))
         const stop = yield* Deferred.make<void>()
         const unregister = io.onInterrupt(() => Deferred.unsafeDone(stop, Exit.void))
         yield* Effect.addFinalizer(() => Effect.sync(unregister))
         const plan = yield* makePlan(dag, { only, force })
-        const result = yield* execute(plan, { jobs: cmd.jobs, failFast: cmd.failFast, backend: cmd.backend, stop }).pipe(
+        const result = yield* execute(plan, { jobs: cmd.jobs, failFast: cmd.failFast, backend: backend.description, stop }).pipe(
           Effect.provideService(EventSink, fromPubSub(pubsub))
         )
         yield* Fiber.join(consumer)
         yield* Effect.promise(() => renderer.close())
+        // A study's results table under the summary (not in --json: stdout is NDJSON there).
+        if (!cmd.json) {
+          const cache = yield* CacheStore
+          const runs = yield* cache.runs({ pipeline: pipeline.name }).pipe(Effect.orElseSucceed(() => []))
+          const report = yield* evalReportFromRuns(latestPerStage(runs), (h) => Effect.flatMap(cache.readArtifact(h as ContentHash), decodeTable), {
+            format: "text"
+          }).pipe(Effect.orElseSucceed(() => null))
+          if (report !== null) io.stdout(`\n${report.text}${report.text.endsWith("\n") ? "" : "\n"}`)
+        }
         return result.interrupted ? 130 : result.failed + result.skipped > 0 ? 1 : 0
       })
     ).pipe(Effect.provide(openCache(cmd.cache)))
