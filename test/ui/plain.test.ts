@@ -89,7 +89,7 @@ describe("ui plain lines: clipcl run into a pipe", () => {
         )
       )
       assert.ok(!out.includes(ESC), JSON.stringify(out))
-      assert.match(out, /^plan ui-toy: 4 stages, 4 to run, 0 cached\n/)
+      assert.match(out, /^plan ui-toy: 4 stages, 4 to run, 0 cached( \(backend .*\))?\n/)
       assert.match(out, /\[ran\]     train\[lr=0\.1\] \(/)
       assert.match(out, /\[progress\] train\[lr=0\.05\] 20\/20 /)
       assert.match(out, /done: 4 ran, 0 cached, 0 failed, 0 skipped in /)
