@@ -1,3 +1,4 @@
+import "./outsideCi.js"
 import { strict as assert } from "node:assert"
 import { EventEmitter } from "node:events"
 import { afterEach, describe, it } from "node:test"
