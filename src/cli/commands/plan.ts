@@ -6,7 +6,8 @@
  */
 import { Effect, Either } from "effect"
 import type { Command } from "../args.js"
-import { makePlan, type Plan, type PlanEntry } from "../../scheduler/plan.js"
+import { makePlan, plannedStages, type Plan, type PlanEntry } from "../../scheduler/plan.js"
+import { renderPlan } from "../../ui/render.js"
 import { findStages } from "../../scheduler/resolve.js"
 import { openCache, type CliIO } from "../io.js"
 import { loadAndResolve } from "./common.js"
@@ -19,14 +20,6 @@ import { loadAndResolve } from "./common.js"
  */
 export const planJson = (e: PlanEntry) => ({ stage: e.stage, key: e.displayKey, action: e.action, reasons: e.reasons, ...(e.key === null ? { provisional: true } : {}) })
 
-const planText = (plan: Plan): string => {
-  const rows = plan.selected.map((i) => plan.entries[i]!)
-  const width = Math.min(48, Math.max(5, ...rows.map((e) => e.stage.length)))
-  const lines = rows.map((e) => `${e.action === "run" ? "run   " : "cached"}  ${e.stage.padEnd(width)}  ${e.displayKey.slice(0, 12)}${e.key === null ? "*" : " "}  ${e.reasons.join("; ")}`)
-  const run = rows.filter((e) => e.action === "run").length
-  lines.push(`${rows.length} stages: ${run} to run, ${rows.length - run} cached${rows.some((e) => e.key === null) ? " (* provisional key: an input will be recomputed)" : ""}`)
-  return lines.join("\n") + "\n"
-}
 
 /**
  * @since 0.1.0
@@ -37,7 +30,14 @@ export const planCommand = (cmd: Extract<Command, { _tag: "plan" }>, io: CliIO) 
     const { dag, only, force } = yield* loadAndResolve(cmd.file, cmd.set, cmd.only, cmd.force)
     const plan = yield* makePlan(dag, { only, force }).pipe(Effect.provide(openCache(cmd.cache)))
     if (cmd.json) io.stdout(plan.selected.map((i) => JSON.stringify(planJson(plan.entries[i]!)) + "\n").join(""))
-    else io.stdout(planText(plan))
+    // The live view's grouping and status symbols, so plan and run look alike.
+    else
+      io.stdout(
+        renderPlan(
+          plannedStages(plan).map((st, j) => ({ ...st, provisional: plan.entries[plan.selected[j]!]!.key === null })),
+          { width: process.stdout.isTTY ? process.stdout.columns : 1000, color: io.isTTY }
+        )
+      )
     return 0
   })
 
