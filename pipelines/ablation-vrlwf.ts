@@ -10,7 +10,7 @@
  *   clipcl run pipelines/ablation-vrlwf.ts
  */
 import { pipeline } from "../src/dsl/index.js"
-import { pretrain, reportOf, study, type StudyMethod } from "../src/stages/index.js"
+import { addReport, pretrain, study, type StudyMethod } from "../src/stages/index.js"
 
 const data = { source: "synthetic" as const, seed: 0, pretrainSize: 6000, pretrainCaptions: 2 }
 const model = {
@@ -49,5 +49,5 @@ export default pipeline("ablation-vrlwf", (p) => {
       )
     }
   )
-  p.add(reportOf(tables.length), { name: "report", inputs: Object.fromEntries(tables.map((t, i) => [`t${i}`, t])) })
+  addReport(p, tables)
 })

@@ -10,7 +10,7 @@
  * CLIPCL_FASHION_MNIST_DIR (a folder with the four IDX files).
  */
 import { pipeline } from "../src/dsl/index.js"
-import { pretrain, reportOf, study } from "../src/stages/index.js"
+import { addReport, comparedMethods, pretrain, study } from "../src/stages/index.js"
 
 const dir = process.env["CLIPCL_FASHION_MNIST_DIR"]
 const data = {
@@ -33,13 +33,7 @@ export default pipeline("fashion-mnist", (p) => {
     data,
     sessions: 2,
     train: { epochs: 3, batchSize: 64, learningRate: 1e-3 },
-    methods: [
-      { label: "FT", method: { name: "FT" } },
-      { label: "LwF", method: { name: "LwF" } },
-      { label: "VR-LwF", method: { name: "VR-LwF", alpha: 0.5 } },
-      { label: "ZSCL", method: { name: "ZSCL", referenceSize: 500, averageEvery: 10 } },
-      { label: "WiSE-FT", wiseft: { of: "FT", alpha: 0.5 } }
-    ]
+    methods: comparedMethods
   })
-  p.add(reportOf(tables.length), { name: "report", inputs: Object.fromEntries(tables.map((t, i) => [`t${i}`, t])) })
+  addReport(p, tables)
 })

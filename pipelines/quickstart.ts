@@ -8,7 +8,7 @@
  *   clipcl results pipelines/quickstart.ts
  */
 import { pipeline } from "../src/dsl/index.js"
-import { pretrain, reportOf, study } from "../src/stages/index.js"
+import { addReport, comparedMethods, pretrain, study } from "../src/stages/index.js"
 
 const data = { source: "synthetic" as const, seed: 0, pretrainSize: 6000, pretrainCaptions: 2 }
 
@@ -24,13 +24,7 @@ export default pipeline("quickstart", (p) => {
     data,
     sessions: 2,
     train: { epochs: 6, batchSize: 64, learningRate: 1e-3 },
-    methods: [
-      { label: "FT", method: { name: "FT" } },
-      { label: "LwF", method: { name: "LwF" } },
-      { label: "VR-LwF", method: { name: "VR-LwF", alpha: 0.5 } },
-      { label: "ZSCL", method: { name: "ZSCL", referenceSize: 500, averageEvery: 10 } },
-      { label: "WiSE-FT", wiseft: { of: "FT", alpha: 0.5 } }
-    ]
+    methods: comparedMethods
   })
-  p.add(reportOf(tables.length), { name: "report", inputs: Object.fromEntries(tables.map((t, i) => [`t${i}`, t])) })
+  addReport(p, tables)
 })

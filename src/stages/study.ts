@@ -14,6 +14,7 @@ import { embedVocabulary, type VocabularyParams } from "./embedVocabulary.js"
 import type { DataParams } from "./experiment.js"
 import { finetune, finetuneWithVocabulary } from "./finetune.js"
 import { interpolate } from "./interpolate.js"
+import { reportOf } from "./report.js"
 import type { MethodParams } from "./methodParams.js"
 import type { PartParams, TrainParams } from "./params.js"
 
@@ -98,3 +99,27 @@ export const study = (p: PipelineBuilder, base: Handle<typeof checkpoint>, o: St
   }
   return tables
 }
+
+/**
+ * The comparison the quickstart and the real-data pipelines run: FT, LwF,
+ * VR-LwF (alpha 0.5), ZSCL and WiSE-FT over FT's final model.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const comparedMethods: ReadonlyArray<StudyMethod> = [
+  { label: "FT", method: { name: "FT" } },
+  { label: "LwF", method: { name: "LwF" } },
+  { label: "VR-LwF", method: { name: "VR-LwF", alpha: 0.5 } },
+  { label: "ZSCL", method: { name: "ZSCL", referenceSize: 500, averageEvery: 10 } },
+  { label: "WiSE-FT", wiseft: { of: "FT", alpha: 0.5 } }
+]
+
+/**
+ * One `report` stage over every evaluation table of a pipeline.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const addReport = (p: PipelineBuilder, tables: ReadonlyArray<Handle<typeof table>>): Handle<typeof table> =>
+  p.add(reportOf(tables.length), { name: "report", inputs: Object.fromEntries(tables.map((t, i) => [`t${i}`, t])) })
