@@ -64,7 +64,7 @@ export const evaluate = stage({
   resources: { accelerator: 1 },
   hashIncludes: sourcesOf("stages", "clip", "data", "eval"),
   run: async ({ params, inputs, ctx }) => {
-    const exp = openExperiment(params.data)
+    const exp = await openExperiment(params.data)
     const seq = sessionsOf(exp, params.sessions)
     const model = await loadModel(inputs.model)
     const out: Array<EvalRecord> = []

@@ -85,23 +85,29 @@ export interface Experiment {
   readonly retrieval: ReadonlyArray<CaptionedImages>
 }
 
-const opened = new Map<string, Experiment>()
+const opened = new Map<string, Promise<Experiment>>()
 
 /**
- * Open (once per process) the data a stage names.
+ * Open (once per process) the data a stage names. Asynchronous because real
+ * data sets are read lazily from disk; concurrent stages opening the same
+ * source share one promise, and a failed open is forgotten so a later stage
+ * reports the error again rather than a stale one.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const openExperiment = (p: DataParams): Experiment => {
+export const openExperiment = (p: DataParams): Promise<Experiment> => {
   const key = JSON.stringify(p)
   const hit = opened.get(key)
   if (hit !== undefined) return hit
-  if (p.source === "fashion-mnist") {
-    const fm = openFashionMnist(p)
-    opened.set(key, fm)
-    return fm
-  }
+  const opening = openSource(p)
+  opened.set(key, opening)
+  opening.catch(() => opened.delete(key))
+  return opening
+}
+
+const openSource = async (p: DataParams): Promise<Experiment> => {
+  if (p.source === "fashion-mnist") return openFashionMnist(p)
   const w = worldProtocol({
     seed: p.seed,
     imageSize: p.imageSize,
@@ -113,15 +119,13 @@ export const openExperiment = (p: DataParams): Experiment => {
     targetTestPerClass: p.targetTestPerClass,
     zeroShotSize: p.zeroShotSize
   })
-  const exp: Experiment = {
+  return {
     name: `synthetic(seed ${p.seed})`,
     pretrain: w.pretrain,
     target: w.target,
     zeroShot: w.zeroShot.filter((t) => (p.zeroShotTasks as ReadonlyArray<string>).includes(t.name)),
     retrieval: [w.retrieval]
   }
-  opened.set(key, exp)
-  return exp
 }
 
 /**

@@ -77,7 +77,7 @@ const replayMemory = async (
 }
 
 const run = async (params: Params, seed: number, models: { model: ClipModel; initial: ClipModel }, vocabulary: TensorSet | undefined, ctx: StageContext) => {
-  const exp = openExperiment(params.data)
+  const exp = await openExperiment(params.data)
   const seq = sessionsOf(exp, params.sessions)
   const s = seq.sessions[params.session]
   if (s === undefined) throw new Error(`session ${params.session} does not exist: the target task has ${seq.sessions.length} session(s)`)

@@ -27,7 +27,7 @@ export const pretrain = stage({
   resources: { accelerator: 1 },
   hashIncludes: sourcesOf("stages", "clip", "data", "methods"),
   run: async ({ params, seed, ctx }) => {
-    const exp = openExperiment(params.data)
+    const exp = await openExperiment(params.data)
     if (exp.pretrain === undefined) throw new Error(`data source ${exp.name} has no image-caption pairs to pretrain on`)
     const set = exp.pretrain
     const config = modelConfig(params.model)

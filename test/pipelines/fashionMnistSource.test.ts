@@ -40,7 +40,7 @@ const params = (dir: string, extra: object = {}) =>
 test("fashion-mnist source splits classes into pretraining and target halves", async () => {
   const p = params(fixture())
   assert.equal(Schema.decodeUnknownSync(DataParams)({ source: "fashion-mnist" }).source, "fashion-mnist")
-  const exp = openExperiment(p)
+  const exp = await openExperiment(p)
   assert.deepEqual(exp.target.classNames, ["dress", "coat", "shirt", "sneaker", "ankle boot"])
   assert.deepEqual(exp.zeroShot[0]!.classNames, ["t-shirt", "trousers", "pullover", "sandal", "bag"])
   assert.equal(exp.pretrain!.size, 20)

@@ -14,9 +14,8 @@
  * - retrieval = training images of pretraining classes held out of
  *   pretraining, with template captions.
  *
- * Files are read synchronously (gunzip in memory, ~50 MB for the full train
- * split) because `openExperiment` is synchronous; a source this small has no
- * need for lazy reads. Grey 28x28 images stay 1-channel; CLIP preprocessing
+ * Files are read whole (gunzip in memory, ~50 MB for the full train split):
+ * a source this small has no need for lazy reads. Grey 28x28 images stay 1-channel; CLIP preprocessing
  * expands channels and resizes to the model's resolution.
  *
  * @since 0.1.0
