@@ -47,6 +47,11 @@ export interface SessionData {
   readonly images: ImageSource
   readonly labels: ReadonlyArray<number>
   readonly classTokens: ReadonlyArray<ReadonlyArray<number>>
+  /**
+   * Held-out images of the session's classes (labels index `classTokens`),
+   * scored after each epoch when training to a plateau.
+   */
+  readonly validation?: { readonly images: ImageSource; readonly labels: ReadonlyArray<number> }
 }
 
 /**

@@ -19,6 +19,7 @@ import type { MethodModel, TunePart } from "./model.js"
 import { makeRng } from "./prng.js"
 import { similarityLogits } from "./similarity.js"
 import { train, type TrainHooks, type TrainOptions, type TrainResult } from "./train.js"
+import { promptAccuracy } from "./validation.js"
 
 /**
  * @since 0.1.0
@@ -120,7 +121,13 @@ export const finetune = async (
         },
       },
       options,
-      hooks,
+      {
+        ...hooks,
+        // Training to a plateau reads the target accuracy on the session's held-out images after each epoch.
+        ...(session.validation === undefined
+          ? {}
+          : { score: () => promptAccuracy(model, session.validation!.images, session.validation!.labels, session.classTokens) }),
+      },
     )
     m.finish?.()
     return result

@@ -33,6 +33,13 @@ export interface TrainOptions {
   readonly epsilon: number
   readonly weightDecay: number
   readonly maxSteps?: number
+  /**
+   * Train to a plateau: after each epoch `hooks.score` is read, and training
+   * stops once it has not improved by more than `minDelta` for `patience`
+   * epochs in a row (`epochs` is then the maximum). Unset: a fixed schedule.
+   */
+  readonly patience?: number
+  readonly minDelta?: number
 }
 
 /**
@@ -105,6 +112,10 @@ export interface Progress {
 export interface TrainHooks {
   readonly onProgress?: (p: Progress) => void
   readonly signal?: AbortSignal
+  /** A validation score (higher is better) read after each epoch; required by `options.patience`. */
+  readonly score?: () => number | Promise<number>
+  /** After each epoch, with its validation score when there is one. */
+  readonly onEpoch?: (epoch: number, score: number | undefined) => void
 }
 
 /**
@@ -160,6 +171,10 @@ export interface TrainSpec {
 export interface TrainResult {
   readonly steps: number
   readonly epochs: ReadonlyArray<Readonly<Record<string, number>>>
+  /** The validation score after each epoch, when `hooks.score` was given. */
+  readonly scores: ReadonlyArray<number>
+  /** Whether training stopped early at a plateau (`options.patience`). */
+  readonly plateaued: boolean
 }
 
 /**
@@ -217,6 +232,22 @@ const validate = (name: string, o: TrainOptions, size: number): void => {
   if (!(Number.isInteger(o.batchSize) && o.batchSize >= 1)) throw bad("batchSize", `must be a positive integer, got ${o.batchSize}`)
   if (!(o.clipNorm >= 0)) throw bad("clipNorm", `must be >= 0, got ${o.clipNorm}`)
   if (size < 1) throw bad("data", "has no examples")
+  if (o.patience !== undefined && !(Number.isInteger(o.patience) && o.patience >= 1)) throw bad("patience", `must be a positive integer, got ${o.patience}`)
+  if (o.minDelta !== undefined && !(o.minDelta >= 0)) throw bad("minDelta", `must be >= 0, got ${o.minDelta}`)
+}
+
+/**
+ * Whether a run of validation scores has plateaued: the last `patience`
+ * epochs brought no improvement of more than `minDelta` over the best score
+ * before them.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const plateaued = (scores: ReadonlyArray<number>, patience: number, minDelta = 0): boolean => {
+  if (scores.length <= patience) return false
+  const before = Math.max(...scores.slice(0, scores.length - patience))
+  return scores.slice(scores.length - patience).every((s) => s <= before + minDelta)
 }
 
 const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
@@ -232,15 +263,20 @@ const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(reso
  */
 export const train = async (spec: TrainSpec, options: TrainOptions, hooks: TrainHooks = {}): Promise<TrainResult> => {
   validate(spec.name, options, spec.size)
+  if (options.patience !== undefined && hooks.score === undefined) {
+    throw new InvalidOptionError({ method: spec.name, option: "patience", reason: "needs a validation score (the session has no validation split)" })
+  }
   const rng = makeRng(options.seed)
   const stepsPerEpoch = Math.ceil(spec.size / options.batchSize)
   const total = Math.min(stepsPerEpoch * options.epochs, options.maxSteps ?? Infinity)
   const updated = spec.reparameterize?.variables ?? spec.variables
   const adam = makeAdam(updated, options)
   const epochs: Array<Record<string, number>> = []
+  const scores: Array<number> = []
+  let stop = false
   let step = 0
   try {
-    for (let epoch = 0; epoch < options.epochs && step < total; epoch++) {
+    for (let epoch = 0; epoch < options.epochs && step < total && !stop; epoch++) {
       const lr = learningRateAt(options, epoch)
       const sums: Record<string, number> = {}
       let count = 0
@@ -283,9 +319,13 @@ export const train = async (spec: TrainSpec, options: TrainOptions, hooks: Train
         await nextTick()
       }
       epochs.push(Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / Math.max(count, 1)])))
+      const score = hooks.score === undefined ? undefined : await hooks.score()
+      if (score !== undefined) scores.push(score)
+      hooks.onEpoch?.(epoch, score)
+      if (options.patience !== undefined) stop = plateaued(scores, options.patience, options.minDelta ?? 0)
     }
   } finally {
     adam.dispose()
   }
-  return { steps: step, epochs }
+  return { steps: step, epochs, scores, plateaued: stop }
 }

@@ -12,7 +12,7 @@
 import { Schema } from "effect"
 import { tf } from "../backend/tf.js"
 import type { ClipModel } from "../clip/model.js"
-import { indicesOfClasses } from "../data/ImageSet.js"
+import { indicesOfClasses, type LabeledImages } from "../data/ImageSet.js"
 import { checkpoint, stage, tensors, type TensorSet } from "../dsl/index.js"
 import type { StageContext } from "../dsl/Stage.js"
 import type { SessionData } from "../methods/data.js"
@@ -24,7 +24,7 @@ import { disposeWeights } from "../methods/weights.js"
 import { DataParams, openExperiment, rawImageSource, SessionParams, sessionsOf, tokens, type Experiment } from "./experiment.js"
 import { loadModel, trainHooks } from "./io.js"
 import { makeMethod, MethodParams, type MethodResources } from "./methodParams.js"
-import { PartParams, TrainParams, trainOptions } from "./params.js"
+import { PartParams, TrainParams, trainOptions, validationFraction } from "./params.js"
 import { sourcesOf } from "./sources.js"
 
 const Params = Schema.Struct({
@@ -85,15 +85,16 @@ const run = async (params: Params, seed: number, models: { model: ClipModel; ini
   const config = model.config
   const seenIndex = new Map(s.seen.map((c, i) => [c, i] as const))
   const train = exp.target.train
-  const idx = indicesOfClasses(train, s.classes)
-  const raw = await train.read(idx)
+  const { fit, heldOut } = holdOut(train, s.classes, validationFraction(params.train), seed + 101 * (params.session + 1))
+  const labelsOf = (idx: Int32Array) => Array.from(idx, (i) => seenIndex.get(train.labels[i]!)!)
   const session: SessionData = {
     index: params.session,
-    images: rawImageSource(train, raw, config.imageSize),
-    labels: Array.from(idx, (i) => seenIndex.get(train.labels[i]!)!),
-    classTokens: tokens(s.seenClassNames.map((c) => exp.target.templates[0]!.split("{}").join(c)), config.contextLength)
+    images: rawImageSource(train, await train.read(fit), config.imageSize),
+    labels: labelsOf(fit),
+    classTokens: tokens(s.seenClassNames.map((c) => exp.target.templates[0]!.split("{}").join(c)), config.contextLength),
+    ...(heldOut.length === 0 ? {} : { validation: { images: rawImageSource(train, await train.read(heldOut), config.imageSize), labels: labelsOf(heldOut) } })
   }
-  ctx.log(`session ${params.session + 1}/${seq.sessions.length}: ${s.classNames.join(", ")} (${idx.length} images, ${s.seen.length} classes seen) with ${params.method.name}`)
+  ctx.log(`session ${params.session + 1}/${seq.sessions.length}: ${s.classNames.join(", ")} (${fit.length} images${heldOut.length ? `, ${heldOut.length} held out for the plateau` : ""}, ${s.seen.length} classes seen) with ${params.method.name}`)
   const m = params.method
   const resources: MethodResources = {
     ...(vocabulary === undefined
@@ -116,10 +117,17 @@ const run = async (params: Params, seed: number, models: { model: ClipModel; ini
   const method = (m.name === "GEM" || m.name === "A-GEM" || m.name === "iCaRL") && params.session === 0 ? makeMethod({ name: "FT" }, {}) : makeMethod(m, resources)
   const previous = m.name === "IMM" ? model.getWeights() : undefined
   try {
-    await trainSession(model, session, method, { ...trainOptions(params.train, "finetune", seed), part: params.part }, {
+    const result = await trainSession(model, session, method, { ...trainOptions(params.train, "finetune", seed), part: params.part }, {
       ...trainHooks(ctx, m.name),
+      onEpoch: (epoch, score) => {
+        if (score !== undefined) ctx.log(`epoch ${epoch + 1}: held-out target accuracy ${(100 * score).toFixed(1)}%`)
+      },
       initial
     })
+    if (result.scores.length > 0) {
+      ctx.log(`${result.plateaued ? "plateau reached" : "maximum epochs reached"} after ${result.epochs.length} epoch(s)`)
+      ctx.progress(result.steps, result.steps, { epochsRun: result.epochs.length, heldOutAccuracy: result.scores.at(-1)! })
+    }
     if (previous !== undefined && m.name === "IMM") {
       const merged = imm(previous, model.getWeights(), m.alpha)
       model.setWeights(merged)
@@ -130,6 +138,26 @@ const run = async (params: Params, seed: number, models: { model: ClipModel; ini
     if (previous !== undefined) disposeWeights(previous)
     if (resources.vocabulary?.kind === "pool") resources.vocabulary.teacherFeatures?.dispose()
   }
+}
+
+/**
+ * Split a session's images into the ones trained on and, per class, a seeded
+ * `fraction` held out for the plateau score (at least one per class when
+ * the fraction is positive and the class has two or more images).
+ */
+const holdOut = (set: LabeledImages, classes: ReadonlyArray<number>, fraction: number, seed: number) => {
+  const all = indicesOfClasses(set, classes)
+  if (fraction <= 0) return { fit: all, heldOut: new Int32Array(0) }
+  const rng = makeRng(seed)
+  const fit: Array<number> = []
+  const heldOut: Array<number> = []
+  for (const c of classes) {
+    const mine = Array.from(all).filter((i) => set.labels[i] === c)
+    const n = mine.length < 2 ? 0 : Math.max(1, Math.round(fraction * mine.length))
+    rng.permutation(mine.length).forEach((j, k) => (k < n ? heldOut : fit).push(mine[j]!))
+  }
+  const sorted = (xs: Array<number>) => Int32Array.from(xs.sort((a, b) => a - b))
+  return { fit: sorted(fit), heldOut: sorted(heldOut) }
 }
 
 const rows = (set: TensorSet, name: string): number[][] => {

@@ -56,13 +56,32 @@ export const TrainParams = Schema.Struct({
   decayEvery: Schema.optional(NonNegativeInt),
   decayFactor: Schema.optional(Schema.Number.pipe(Schema.positive())),
   weightDecay: Schema.optional(Schema.Number.pipe(Schema.nonNegative())),
-  maxSteps: Schema.optional(PositiveInt)
+  maxSteps: Schema.optional(PositiveInt),
+  /**
+   * Train to a target-accuracy plateau: stop once accuracy on held-out
+   * session images has not improved by more than `minDelta` for `patience`
+   * epochs (`epochs` is then the maximum), so each method gets the schedule
+   * it needs rather than one fixed for all.
+   */
+  patience: Schema.optional(PositiveInt),
+  minDelta: Schema.optional(Schema.Number.pipe(Schema.nonNegative())),
+  /** Fraction of each session class's images held out for the plateau score (default 0.1 with `patience`). */
+  validation: Schema.optional(Schema.Number.pipe(Schema.greaterThan(0), Schema.lessThan(1)))
 })
+
+/**
+ * The held-out fraction of a session's images (0 without a plateau schedule).
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const validationFraction = (p: typeof TrainParams.Type): number =>
+  p.validation ?? (p.patience === undefined ? 0 : 0.1)
 
 /** @since 0.1.0 @category utils */
 export const trainOptions = (p: typeof TrainParams.Type, kind: "pretrain" | "finetune", seed: number): TrainOptions => {
   const base = kind === "pretrain" ? smallPretrainDefaults : smallFinetuneDefaults
-  const set = Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined))
+  const set = Object.fromEntries(Object.entries(p).filter(([k, v]) => v !== undefined && k !== "validation"))
   return { ...base, ...set, seed }
 }
 

@@ -78,3 +78,32 @@ test("a session is deterministic given the seed", async () => {
   assert.notDeepEqual(await run(2), a)
   s.images.dispose()
 })
+
+test("training to a plateau scores held-out images after each epoch and stops once they stop improving", async () => {
+  const { promptAccuracy } = await import("../../src/methods/validation.js")
+  const { similarityLogits } = await import("../../src/methods/similarity.js")
+  const model = tinyClip(21)
+  const fit = toySession(0, [0, 1, 2], 3, 6, 41)
+  const held = toySession(0, [0, 1, 2], 3, 4, 42)
+  // promptAccuracy is the argmax of the image-to-prompt logits against the labels
+  const expected = tf.tidy(() => {
+    const logits = similarityLogits(model.encodeImage(held.images), model.encodeText(held.session.classTokens.map((r) => r.slice())), model.logitScaleTensor())
+    const pred = tf.argMax(logits, 1).dataSync()
+    return held.session.labels.filter((y, i) => pred[i] === y).length / held.session.labels.length
+  })
+  assert.equal(promptAccuracy(model, held.session.images, held.session.labels, held.session.classTokens, 5), expected)
+  const before = tf.memory().numTensors
+  const session = { ...fit.session, validation: { images: held.session.images, labels: held.session.labels } }
+  const r = await finetune(model, session, ft, { ...quickOptions({ epochs: 12, learningRate: 1e-2, batchSize: 6, patience: 2 }), part: { encoder: "all" } })
+  assert.equal(r.scores.length, r.epochs.length)
+  assert.ok(r.scores.every((s) => s >= 0 && s <= 1))
+  // stopped exactly when the rule says so, or ran to the maximum without plateauing
+  const { plateaued } = await import("../../src/methods/train.js")
+  assert.equal(r.plateaued, plateaued(r.scores, 2))
+  if (r.plateaued) assert.ok(r.epochs.length < 12 && !plateaued(r.scores.slice(0, -1), 2))
+  else assert.equal(r.epochs.length, 12)
+  assert.equal(tf.memory().numTensors, before)
+  fit.images.dispose()
+  held.images.dispose()
+  model.dispose()
+})

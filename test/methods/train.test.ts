@@ -2,9 +2,9 @@ import { test } from "node:test"
 import assert from "node:assert/strict"
 import { tf } from "../../src/backend/tf.js"
 import { makeAdam } from "../../src/methods/adam.js"
-import { TrainingInterruptedError } from "../../src/methods/errors.js"
+import { InvalidOptionError, TrainingInterruptedError } from "../../src/methods/errors.js"
 import { makeRng } from "../../src/methods/prng.js"
-import { clipByGlobalNorm, learningRateAt, paperDefaults, train, type TrainOptions } from "../../src/methods/train.js"
+import { clipByGlobalNorm, learningRateAt, paperDefaults, plateaued, train, type TrainOptions } from "../../src/methods/train.js"
 import { close, values } from "./helpers.js"
 
 const opts = (over: Partial<TrainOptions> = {}): TrainOptions => ({ ...paperDefaults, learningRate: 0.05, epochs: 3, batchSize: 2, clipNorm: 0, decayEvery: 0, ...over })
@@ -111,4 +111,34 @@ test("the PRNG is deterministic and uniform enough", () => {
   const mean = xs.reduce((s, x) => s + x, 0) / xs.length
   assert.ok(Math.abs(mean - 0.5) < 0.03)
   assert.deepEqual(makeRng(1).permutation(10).slice().sort((x, y) => x - y), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+})
+
+test("plateaued: no improvement beyond minDelta over the best earlier score for `patience` epochs", () => {
+  assert.equal(plateaued([0.5, 0.6], 2), false) // too few epochs to judge
+  assert.equal(plateaued([0.5, 0.6, 0.6, 0.55], 2), true)
+  assert.equal(plateaued([0.5, 0.6, 0.6, 0.61], 2), false)
+  assert.equal(plateaued([0.5, 0.6, 0.6, 0.61], 2, 0.02), true)
+  assert.equal(plateaued([0.9, 0.5, 0.6, 0.7], 3), true) // the best came first
+})
+
+test("train stops at a plateau of the validation score and reports the scores", async () => {
+  const w = tf.variable(tf.tensor1d([0, 0]))
+  const scores = [0.2, 0.5, 0.6, 0.6, 0.59, 0.7]
+  let read = 0
+  const seen: Array<[number, number | undefined]> = []
+  const r = await train(problem(w), opts({ epochs: 6, patience: 2 }), {
+    score: () => scores[read++]!,
+    onEpoch: (e, s) => seen.push([e, s])
+  })
+  assert.equal(r.epochs.length, 5) // 0.6 then 0.6, 0.59: two epochs without improvement
+  assert.deepEqual(r.scores, scores.slice(0, 5))
+  assert.equal(r.plateaued, true)
+  assert.equal(r.steps, 15)
+  assert.deepEqual(seen.map(([e]) => e), [0, 1, 2, 3, 4])
+  const full = await train(problem(w), opts({ epochs: 3 }), { score: () => 1 })
+  assert.equal(full.epochs.length, 3) // a score without `patience` never stops training
+  assert.equal(full.plateaued, false)
+  await assert.rejects(train(problem(w), opts({ patience: 2 })), InvalidOptionError) // patience needs a score
+  await assert.rejects(train(problem(w), opts({ patience: 0 }), { score: () => 1 }), InvalidOptionError)
+  w.dispose()
 })
