@@ -4,6 +4,8 @@
  * 3.1.4: the mean of the normalised embeddings of every template, then
  * renormalised), and classification of images against them. The class
  * names and templates of 27 data sets ship in `assets/clip/prompts.json`.
+ * Accuracy metrics over the logits live in `src/eval` (`topKAccuracy`,
+ * `zeroShotAccuracy`), with the tie rules and candidate-class scopes.
  *
  * @since 0.1.0
  */
@@ -115,43 +117,4 @@ export const classify = (
   img.dispose()
   const predictions = tf.tidy(() => tf.argMax(logits, 1).dataSync() as Int32Array)
   return { logits, predictions }
-}
-
-/**
- * Fraction of rows whose label is among the `k` highest logits (ties broken
- * by tf.topk, i.e. by lower index).
- *
- * @since 0.1.0
- * @category utils
- */
-export const topKAccuracy = (logits: tf.Tensor2D, labels: ArrayLike<number>, k: number): number => {
-  const [n, c] = logits.shape
-  if (labels.length !== n) throw new ClipInputError({ tensor: "labels", reason: `${labels.length} labels for ${n} rows of logits` })
-  if (n === 0) return 0
-  const top = tf.tidy(() => tf.topk(logits, Math.min(k, c)).indices.dataSync())
-  const kk = Math.min(k, c)
-  let hits = 0
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < kk; j++) if (top[i * kk + j] === labels[i]) { hits++; break }
-  }
-  return hits / n
-}
-
-/**
- * Top-1 and top-5 zero-shot accuracy of a model on labelled images.
- *
- * @since 0.1.0
- * @category combinators
- */
-export const zeroShotAccuracy = (
-  model: ClipModel,
-  classifier: tf.Tensor2D,
-  pixels: tf.Tensor4D,
-  labels: ArrayLike<number>,
-  options: { readonly batchSize?: number } = {}
-): { readonly top1: number; readonly top5: number } => {
-  const { logits } = classify(model, classifier, pixels, options)
-  const out = { top1: topKAccuracy(logits, labels, 1), top5: topKAccuracy(logits, labels, 5) }
-  logits.dispose()
-  return out
 }
