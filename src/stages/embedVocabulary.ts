@@ -14,7 +14,7 @@ import { makeRng } from "../methods/prng.js"
 import { drawPseudoClasses, embedVocabulary as encodeVocabulary, wordVocabulary } from "../methods/vocabulary.js"
 import { tokens } from "./experiment.js"
 import { loadModel } from "./io.js"
-import { sourcesOf } from "./sources.js"
+import { moduleSources } from "./sources.js"
 
 const PosInt = Schema.Int.pipe(Schema.positive())
 
@@ -36,7 +36,7 @@ export const embedVocabulary = stage({
   inputs: { model: checkpoint },
   output: tensors,
   resources: { accelerator: 1 },
-  hashIncludes: sourcesOf("clip", "methods"),
+  hashIncludes: moduleSources(import.meta.url),
   run: async ({ params, inputs, seed, ctx }) => {
     const model = await loadModel(inputs.model)
     try {

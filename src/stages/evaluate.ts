@@ -19,7 +19,7 @@ import { retrievalRecallFromFeatures } from "../eval/retrieval.js"
 import { zeroShotAccuracy } from "../eval/zeroShot.js"
 import { DataParams, openExperiment, rawImageSource, readAll, SessionParams, sessionsOf, tokens } from "./experiment.js"
 import { loadModel } from "./io.js"
-import { sourcesOf } from "./sources.js"
+import { moduleSources } from "./sources.js"
 
 const Params = Schema.Struct({
   data: DataParams,
@@ -62,7 +62,7 @@ export const evaluate = stage({
   inputs: { model: checkpoint },
   output: table,
   resources: { accelerator: 1 },
-  hashIncludes: sourcesOf("stages", "clip", "data", "eval"),
+  hashIncludes: moduleSources(import.meta.url),
   run: async ({ params, inputs, ctx }) => {
     const exp = await openExperiment(params.data)
     const seq = sessionsOf(exp, params.sessions)
@@ -116,24 +116,28 @@ export const evaluate = stage({
           feats.dispose()
         }
       }
-      // Retrieval, fold by fold; the table keeps the mean over folds.
-      const sums = new Map<string, number>()
-      for (const fold of exp.retrieval) {
+      // Retrieval, fold by fold; the table keeps the mean over each task's folds.
+      const sums = new Map<string, { folds: number; metrics: Map<string, number> }>()
+      for (const [i, fold] of exp.retrieval.entries()) {
         const imgs = await imageFeatures(model, fold, params.batchSize)
         const captions = fold.captions.flatMap((c) => c)
         const captionImage = fold.captions.flatMap((c, i) => c.map(() => i))
         const txt = embedTexts(model, tokens(captions, model.config.contextLength))
         try {
           const r = retrievalRecallFromFeatures({ imageFeatures: imgs, textFeatures: txt, captionImage })
-          for (const [k, v] of Object.entries(retrievalMetrics(r))) sums.set(k, (sums.get(k) ?? 0) + v)
+          const task = exp.retrievalTasks?.[i] ?? "retrieval"
+          const s = sums.get(task) ?? { folds: 0, metrics: new Map<string, number>() }
+          s.folds++
+          for (const [k, v] of Object.entries(retrievalMetrics(r))) s.metrics.set(k, (s.metrics.get(k) ?? 0) + v)
+          sums.set(task, s)
         } finally {
           imgs.dispose()
           txt.dispose()
         }
       }
-      if (exp.retrieval.length > 0) {
-        const mean = Object.fromEntries([...sums].map(([k, v]) => [k, v / exp.retrieval.length]))
-        out.push(...evalRecords(ctxOf, { task: "retrieval", role: "retrieval" }, mean))
+      for (const [task, s] of sums) {
+        const mean = Object.fromEntries([...s.metrics].map(([k, v]) => [k, v / s.folds]))
+        out.push(...evalRecords(ctxOf, { task, role: "retrieval" }, mean))
       }
       tick("retrieval done")
       return out

@@ -25,7 +25,7 @@ import { DataParams, openExperiment, rawImageSource, SessionParams, sessionsOf, 
 import { loadModel, trainHooks } from "./io.js"
 import { makeMethod, MethodParams, type MethodResources } from "./methodParams.js"
 import { PartParams, TrainParams, trainOptions, validationFraction } from "./params.js"
-import { sourcesOf } from "./sources.js"
+import { moduleSources } from "./sources.js"
 
 const Params = Schema.Struct({
   data: DataParams,
@@ -167,7 +167,7 @@ const rows = (set: TensorSet, name: string): number[][] => {
   return Array.from({ length: n }, (_, i) => Array.from(t.data.subarray(i * k, (i + 1) * k) as ArrayLike<number>, Number))
 }
 
-const hashIncludes = sourcesOf("stages", "clip", "data", "methods")
+const hashIncludes = moduleSources(import.meta.url)
 
 /** @since 0.1.0 @category stages */
 export const finetune = stage({

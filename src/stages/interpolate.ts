@@ -10,7 +10,7 @@ import { checkpoint, stage } from "../dsl/index.js"
 import { disposeWeights } from "../methods/weights.js"
 import { wiseft } from "../methods/wiseft.js"
 import { loadModel } from "./io.js"
-import { sourcesOf } from "./sources.js"
+import { moduleSources } from "./sources.js"
 
 /** @since 0.1.0 @category stages */
 export const interpolate = stage({
@@ -19,7 +19,7 @@ export const interpolate = stage({
   params: Schema.Struct({ alpha: Schema.Number.pipe(Schema.between(0, 1)) }),
   inputs: { a: checkpoint, b: checkpoint },
   output: checkpoint,
-  hashIncludes: sourcesOf("clip", "methods"),
+  hashIncludes: moduleSources(import.meta.url),
   run: async ({ params, inputs }) => {
     const a = await loadModel(inputs.a)
     const b = await loadModel(inputs.b)

@@ -14,7 +14,7 @@ import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import { clipFromSafetensors } from "../clip/model.js"
 import { checkpoint, stage } from "../dsl/index.js"
-import { sourcesOf } from "./sources.js"
+import { moduleSources } from "./sources.js"
 
 /**
  * The checkpoint file cannot be used; names the file.
@@ -55,7 +55,7 @@ export const loadCheckpoint = stage({
   version: 1,
   params: Schema.Struct({ path: Schema.String, sha256: Schema.String }),
   output: checkpoint,
-  hashIncludes: sourcesOf("clip"),
+  hashIncludes: moduleSources(import.meta.url),
   run: async ({ params }) => {
     const bytes = readBytes(params.path)
     const got = sha256(bytes)

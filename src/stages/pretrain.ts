@@ -12,7 +12,7 @@ import { pretrain as contrastivePretrain } from "../methods/pretrain.js"
 import { DataParams, openExperiment, rawImageSource, readAll, tokens } from "./experiment.js"
 import { trainHooks } from "./io.js"
 import { ModelParams, modelConfig, TrainParams, trainOptions } from "./params.js"
-import { sourcesOf } from "./sources.js"
+import { moduleSources } from "./sources.js"
 
 /** @since 0.1.0 @category stages */
 export const pretrain = stage({
@@ -25,7 +25,7 @@ export const pretrain = stage({
   }),
   output: checkpoint,
   resources: { accelerator: 1 },
-  hashIncludes: sourcesOf("stages", "clip", "data", "methods"),
+  hashIncludes: moduleSources(import.meta.url),
   run: async ({ params, seed, ctx }) => {
     const exp = await openExperiment(params.data)
     if (exp.pretrain === undefined) throw new Error(`data source ${exp.name} has no image-caption pairs to pretrain on`)

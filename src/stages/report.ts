@@ -10,9 +10,9 @@
 import { Effect, Schema } from "effect"
 import { stage, table, type AnyOutputSpec, type Table } from "../dsl/index.js"
 import { evalReport } from "../eval/report.js"
-import { sourcesOf } from "./sources.js"
+import { moduleSources } from "./sources.js"
 
-const hashIncludes = sourcesOf("eval")
+const hashIncludes = moduleSources(import.meta.url)
 const defs = new Map<number, ReturnType<typeof make>>()
 
 const make = (n: number) =>

@@ -1,14 +1,73 @@
 /**
  * The source files a stage kind's results depend on, for its implementation
  * fingerprint (`hashIncludes`). A stage's `run` is a thin call into the
- * science modules; hashing only `run` would miss an edit to the training loop,
- * so each stage kind lists the folders whose code it runs. Coarse on purpose:
- * a spurious re-run costs minutes, a stale result costs a wrong table.
+ * science modules; hashing only `run` would miss an edit to the training loop.
+ * `moduleSources` follows the stage module's static imports inside `src/`
+ * (the code it can run), so an edit to the training loop invalidates
+ * fine-tuning but not evaluation, and an unrelated module invalidates
+ * nothing; `sourcesOf` lists whole folders for code reached otherwise.
+ * Type-only imports carry no code, and the engine (`dsl`, `scheduler`,
+ * `cache`, `cli`, `ui`) only moves a stage's output, which the cache checks
+ * by content hash, so neither is followed.
  *
  * @since 0.1.0
  */
-import { readdirSync, statSync } from "node:fs"
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs"
 import { fileURLToPath } from "node:url"
+
+/** `import ... from "./x.js"`, `export ... from "../y.js"`, `import "./z.js"`, `import("./w.js")`. */
+const RELATIVE_IMPORT = /(?:\bfrom\s*|\bimport\s*\(?\s*)["'](\.{1,2}\/[^"']+)["']/g
+
+/** `import type {...} from "..."` / `export type {...} from "..."`: no runtime code. */
+const TYPE_ONLY = /\b(?:import|export)\s+type\s[^;"']*?from\s*["'][^"']+["']/g
+
+/** Folders of `src/` that are engine, not science (see the module comment). */
+const ENGINE = ["dsl", "scheduler", "cache", "cli", "ui"].map((f) => new URL(`../${f}/`, import.meta.url).href)
+
+/** The TypeScript file a relative ESM specifier (spelt `.js`) names. */
+const sourceFile = (spec: string, from: URL): URL | undefined => {
+  const target = new URL(spec, from)
+  const base = target.href.replace(/\.(m?js|jsx)$/, "")
+  for (const candidate of [`${base}.ts`, `${base}.tsx`, target.href]) {
+    if (existsSync(new URL(candidate))) return new URL(candidate)
+  }
+  return undefined
+}
+
+/**
+ * A module and every module it reaches through relative imports (static,
+ * side-effect and literal dynamic ones), sorted. Fails, naming the file,
+ * when an imported module cannot be found: a fingerprint must not silently
+ * miss code.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const moduleSources = (entry: string | URL): ReadonlyArray<URL> => {
+  const seen = new Map<string, URL>()
+  // From sources the entry is a .ts file; from dist/ a .js one (with .js imports).
+  const start = new URL(String(entry))
+  const stack = [sourceFile(`./${start.pathname.split("/").pop()!}`, start) ?? start]
+  while (stack.length > 0) {
+    const url = stack.pop()!
+    if (seen.has(url.href)) continue
+    seen.set(url.href, url)
+    let text: string
+    try {
+      text = readFileSync(url, "utf8")
+    } catch (e) {
+      throw new Error(`cannot read ${fileURLToPath(url)} to fingerprint it: ${(e as Error).message}`)
+    }
+    // Comments may quote imports (like this module's own); they are not code.
+    const code = text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "").replace(TYPE_ONLY, "")
+    for (const m of code.matchAll(RELATIVE_IMPORT)) {
+      const next = sourceFile(m[1]!, url)
+      if (next === undefined) throw new Error(`${fileURLToPath(url)} imports ${m[1]}, which does not exist`)
+      if (!seen.has(next.href) && !ENGINE.some((e) => next.href.startsWith(e))) stack.push(next)
+    }
+  }
+  return [...seen.values()].sort((a, b) => (a.href < b.href ? -1 : a.href > b.href ? 1 : 0))
+}
 
 const walk = (dir: URL, out: Array<URL>): void => {
   for (const name of readdirSync(dir).sort()) {
