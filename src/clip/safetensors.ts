@@ -147,7 +147,9 @@ const f16Table = (() => {
  * @category utils
  */
 export const readFloat32 = (f: SafetensorsFile, entry: SafetensorsEntry): Float32Array => {
-  const raw = f.bytes.slice(entry.begin, entry.end) // a copy: aligned, and detached from the file buffer
+  // A copy: aligned, and detached from the file buffer. Uint8Array's slice, not the argument's own:
+  // a Node Buffer's slice is a view, whose .buffer would be the whole file.
+  const raw = Uint8Array.prototype.slice.call(f.bytes, entry.begin, entry.end)
   const buf = raw.buffer
   switch (entry.dtype) {
     case "F32": return new Float32Array(buf)
