@@ -15,6 +15,7 @@ import { folds } from "../data/ImageSet.js"
 import { worldProtocol } from "../data/synthetic/world.js"
 import { classIncremental, type ClassIncremental } from "../data/tasks.js"
 import type { ImageSource } from "../methods/data.js"
+import { CocoData, openCoco } from "./sources/coco.js"
 import { FashionMnistData, openFashionMnist } from "./sources/fashionMnist.js"
 
 const PositiveInt = Schema.Int.pipe(Schema.positive())
@@ -49,7 +50,7 @@ export const SyntheticData = Schema.Struct({
  * @since 0.1.0
  * @category schemas
  */
-export const DataParams = Schema.Union(SyntheticData, FashionMnistData)
+export const DataParams = Schema.Union(SyntheticData, FashionMnistData, CocoData)
 
 /** @since 0.1.0 @category models */
 export type DataParams = typeof DataParams.Type
@@ -83,6 +84,12 @@ export interface Experiment {
   readonly zeroShot: ReadonlyArray<PromptedTask>
   /** Retrieval folds (image-caption pairs never trained on). */
   readonly retrieval: ReadonlyArray<CaptionedImages>
+  /**
+   * The retrieval task of each fold (default: all one task, "retrieval"), so
+   * data sets are reported apart (COCO 5k, Flickr30K 1k); recall is averaged
+   * over the folds of a task.
+   */
+  readonly retrievalTasks?: ReadonlyArray<string>
 }
 
 const opened = new Map<string, Promise<Experiment>>()
@@ -108,6 +115,7 @@ export const openExperiment = (p: DataParams): Promise<Experiment> => {
 
 const openSource = async (p: DataParams): Promise<Experiment> => {
   if (p.source === "fashion-mnist") return openFashionMnist(p)
+  if (p.source === "coco") return openCoco(p)
   const w = worldProtocol({
     seed: p.seed,
     imageSize: p.imageSize,
