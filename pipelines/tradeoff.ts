@@ -29,7 +29,7 @@ const methods: ReadonlyArray<StudyMethod> = [
   { label: "FT", method: { name: "FT" } },
   { label: "LwF", method: { name: "LwF" } },
   ...alphas.map((alpha): StudyMethod => ({ label: `VR-LwF alpha ${alpha}`, method: { name: "VR-LwF", alpha }, setting: { alpha } })),
-  { label: "ZSCL", method: { name: "ZSCL", referenceSize: 500, averageEvery: 10 } },
+  { label: "ZSCL", method: { name: "ZSCL", referenceSize: 500, averageEvery: 10, textsPerStep: 100 } },
   ...wiseAlphas.map((alpha): StudyMethod => ({ label: `WiSE-FT alpha ${alpha}`, wiseft: { of: "FT", alpha } }))
 ]
 

@@ -54,6 +54,8 @@ export const MethodParams = Schema.Union(
     weight: opt(NonNeg),
     temperature: opt(Num.pipe(Schema.positive())),
     averageEvery: opt(Schema.Int.pipe(Schema.nonNegative())),
+    /** Reference texts distilled per step (ZSCL: 1000; the student encodes each one every step). */
+    textsPerStep: opt(PosInt),
     /** Reference image-caption pairs drawn from the pretraining data. */
     referenceSize: Schema.optionalWith(PosInt, { default: () => 1000 })
   }),

@@ -41,5 +41,5 @@ test("a stage's fingerprint covers the science it runs and not the engine", () =
   for (const u of [...finetune.hashIncludes!, ...evaluate.hashIncludes!]) {
     assert.ok(!/\/src\/(dsl|scheduler|cache|cli|ui)\//.test(String(u)), `${String(u)} is engine code`)
   }
-  assert.ok(Either.isRight(fingerprintOf(finetune)))
+  assert.ok(Either.isRight(fingerprintOf(finetune as unknown as Parameters<typeof fingerprintOf>[0])))
 })
