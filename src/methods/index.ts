@@ -20,6 +20,7 @@ export {
   clipByGlobalNorm,
   learningRateAt,
   paperDefaults,
+  plateaued,
   smallPretrainDefaults,
   smallFinetuneDefaults,
   type TrainOptions,
@@ -32,6 +33,7 @@ export {
 export { ft, type Method, type SessionMethod, type SessionSetup, type StepInput, type ExtraLoss } from "./method.js"
 export { finetune, trainsText, type FinetuneOptions, type FinetuneModels } from "./finetune.js"
 export { pretrain } from "./pretrain.js"
+export { promptAccuracy } from "./validation.js"
 export {
   drawPseudoClasses,
   wordVocabulary,
