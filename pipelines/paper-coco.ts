@@ -17,6 +17,7 @@
 import { Data } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
+import { loadPrompts } from "../src/clip/zeroShot.js"
 import { pipeline, type PipelineBuilder } from "../src/dsl/index.js"
 import { paperDefaults } from "../src/methods/train.js"
 import { addReport, checkpointFile, comparedMethods, evaluate, loadCheckpoint, missingCocoInputs, study } from "../src/stages/index.js"
@@ -33,6 +34,7 @@ export const paperCocoEnv = {
   CLIPCL_ZEROSHOT_DIR: "class-per-folder image tree for zero-shot (optional)",
   CLIPCL_ZEROSHOT_PROMPTS: "prompts.json set whose templates the folder uses (default ImageNet)",
   CLIPCL_ZEROSHOT_NAMES: "folders | prompts: class names from the folder names or the prompt set (default folders)",
+  CLIPCL_ZEROSHOT_PER_CLASS: "zero-shot test images per class, for CIFAR-100 and the folder (default all)",
   CLIPCL_PAPER_SESSIONS: "sessions of multi-session training (default 8)",
   CLIPCL_PAPER_EPOCHS: `epochs per session (default ${paperDefaults.epochs})`,
   CLIPCL_PAPER_BATCH_SIZE: `batch size (default ${paperDefaults.batchSize})`,
@@ -57,7 +59,7 @@ const env = (name: EnvName): string | undefined => {
 
 export default pipeline("paper-coco", (p) => {
   const problems: Array<string> = []
-  const int = (name: EnvName, fallback: number): number => {
+  const int = <A>(name: EnvName, fallback: A): number | A => {
     const v = env(name)
     if (v === undefined) return fallback
     const n = Number(v)
@@ -76,6 +78,8 @@ export default pipeline("paper-coco", (p) => {
   const names = env("CLIPCL_ZEROSHOT_NAMES") ?? "folders"
   if (names !== "folders" && names !== "prompts") problems.push(`CLIPCL_ZEROSHOT_NAMES=${names} must be "folders" or "prompts"`)
   const sessions = int("CLIPCL_PAPER_SESSIONS", 8)
+  const zeroShotPerClass = int("CLIPCL_ZEROSHOT_PER_CLASS", undefined)
+  const perClass = zeroShotPerClass === undefined ? {} : { perClass: zeroShotPerClass }
   const train = {
     learningRate: paperDefaults.learningRate,
     epochs: int("CLIPCL_PAPER_EPOCHS", paperDefaults.epochs),
@@ -89,16 +93,18 @@ export default pipeline("paper-coco", (p) => {
   else if (!fs.existsSync(weights)) problems.push(`CLIP weights file not found: ${weights} (CLIPCL_CLIP_WEIGHTS)`)
   if (cocoDir === undefined) problems.push("CLIPCL_COCO_DIR is not set (the COCO root folder)")
   if (cifarDir === undefined && folderDir === undefined) problems.push("set CLIPCL_CIFAR100_DIR and/or CLIPCL_ZEROSHOT_DIR (held-out classes for zero-shot accuracy)")
+  const promptSet = env("CLIPCL_ZEROSHOT_PROMPTS") ?? "ImageNet"
+  if (folderDir !== undefined && loadPrompts()[promptSet] === undefined) problems.push(`CLIPCL_ZEROSHOT_PROMPTS=${promptSet} is not a prompt set of assets/clip/prompts.json`)
 
   const data = {
     source: "coco" as const,
     cocoDir: cocoDir ?? "",
     ...(flickrDir === undefined ? {} : { flickrDir }),
     zeroShot: [
-      ...(cifarDir === undefined ? [] : [{ kind: "cifar100" as const, dir: cifarDir }]),
+      ...(cifarDir === undefined ? [] : [{ kind: "cifar100" as const, dir: cifarDir, ...perClass }]),
       ...(folderDir === undefined
         ? []
-        : [{ kind: "folder" as const, dir: folderDir, prompts: env("CLIPCL_ZEROSHOT_PROMPTS") ?? "ImageNet", classNames: names as "folders" | "prompts" }])
+        : [{ kind: "folder" as const, dir: folderDir, prompts: promptSet, classNames: names as "folders" | "prompts", ...perClass }])
     ],
     imageSize: int("CLIPCL_PAPER_IMAGE_SIZE", 224),
     seed: 0,
