@@ -24,6 +24,8 @@ import { makePlainLines } from "../ui/plainLogger.js"
  */
 export interface Renderer {
   readonly onEvent: (event: EngineEvent) => void
+  /** Called after each batch of events (output may be buffered until then). */
+  readonly flush?: () => void
   /** Flush and release the terminal. */
   readonly close: () => Promise<void>
 }
@@ -54,7 +56,17 @@ const liveModule = (): URL | undefined => {
  * @category constructors
  */
 export const chooseRenderer = async (choice: RenderChoice): Promise<Renderer> => {
-  if (choice.json) return { onEvent: makeNdjsonLogger(choice.write), close: async () => {} }
+  if (choice.json) {
+    // One write per batch of events rather than per line: a cached 10,000-stage run is 10,000 lines.
+    let lines: Array<string> = []
+    const flush = () => {
+      if (lines.length === 0) return
+      const text = lines.join("")
+      lines = []
+      choice.write(text)
+    }
+    return { onEvent: makeNdjsonLogger((t) => void lines.push(t)), flush, close: async () => flush() }
+  }
   if (choice.isTTY && !choice.noTui) {
     const url = liveModule()
     if (url !== undefined) {
@@ -77,10 +89,13 @@ export const consumeUntilSummary = (sub: Queue.Dequeue<EngineEvent>, renderer: R
       const first = yield* Queue.take(sub)
       const rest = yield* Queue.takeAll(sub)
       let done = false
-      for (const e of [first, ...rest]) {
+      renderer.onEvent(first)
+      if (first.type === "summary") done = true
+      for (const e of rest) {
         renderer.onEvent(e)
         if (e.type === "summary") done = true
       }
+      renderer.flush?.()
       if (done) return
     }
   })

@@ -172,8 +172,9 @@ export const declarations = (p: Pipeline): ReadonlyArray<Decl> => {
   const decls: Array<Decl> = []
   const seen = new Map<string, number>()
   const labels: Array<string> = []
+  /** `labels` joined, kept current by `sweep` (not rebuilt per declaration). */
+  let group: string | undefined
   const add = (def: AnyStageDef, options: { name?: string; seed?: number; params?: unknown; inputs?: Record<string, Handle<AnyOutputSpec>> }) => {
-    const group = labels.length > 0 ? labels.join(";") : undefined
     const base = options.name ?? def.name
     let name = group === undefined ? base : `${base}[${group}]`
     const given = options.name !== undefined
@@ -192,10 +193,12 @@ export const declarations = (p: Pipeline): ReadonlyArray<Decl> => {
     const settings = Array.isArray(gridOrList) ? gridOrList : expandGrid(gridOrList as Grid)
     for (const s of settings) {
       labels.push(settingLabel(s))
+      group = labels.join(";")
       try {
         body(s)
       } finally {
         labels.pop()
+        group = labels.length > 0 ? labels.join(";") : undefined
       }
     }
   }

@@ -1,26 +1,30 @@
 /**
- * Executing a plan. One fiber per stage instance that has to run; each
- * publishes its output's content hash through a Deferred, so dependents (and
- * identical instances discovered at run time, which share a key) wait for
- * the same run. Concurrency is bounded by a `--jobs` semaphore and one
- * semaphore per resource. A failure completes the stage's Deferred with a
- * failure: dependents are skipped, independent stages go on (or, with
+ * Executing a plan: one coordinating fiber owns the whole run's state (which
+ * stages are waiting for inputs, ready, running, done) in plain arrays, and
+ * forks a fiber only for a stage it starts, within `--jobs` and the resource
+ * capacities (`slots.ts`). A finished stage sends its outcome to the
+ * coordinator's queue; the coordinator then settles its dependents: their
+ * keys are computed from the inputs' content hashes and looked up in the
+ * cache in one batch (hits finish at once), instances whose keys coincide
+ * with a running stage wait for that run, and the rest are queued. So a run
+ * holds at most `--jobs` stage fibers whatever the DAG's size, and memory
+ * per finished stage is a status and an output hash.
+ *
+ * A failure skips its dependents; independent stages go on (or, with
  * `failFast`, everything stops). Stopping (Ctrl-C) interrupts running stages
  * through Effect interruption: their `AbortSignal` fires, an `interrupted`
  * run is recorded and no output is stored.
  *
  * @since 0.1.0
  */
-import { Cause, Deferred, Effect, Exit, Fiber, Option } from "effect"
-import { CacheStore, type CacheKey, type ContentHash, type RunRecord } from "../cache/CacheStore.js"
-import type { AnyOutputSpec } from "../dsl/Output.js"
-import type { StageContext } from "../dsl/Stage.js"
-import { loadInput, storeOutput } from "./artifacts.js"
-import { StageFailed, UpstreamFailed } from "./errors.js"
+import { Cause, Effect, Exit, Fiber, Queue, type Deferred } from "effect"
+import { CacheStore, type CacheKey, type ContentHash } from "../cache/CacheStore.js"
 import type { StageStatus } from "./Event.js"
 import { EventSink } from "./EventSink.js"
-import { cacheKey } from "./keys.js"
+import { stageKey } from "./keys.js"
 import { plannedStages, type Plan } from "./plan.js"
+import { runStage, type StageOutcome } from "./runStage.js"
+import { makeSlots } from "./slots.js"
 
 /**
  * @since 0.1.0
@@ -59,18 +63,14 @@ export interface RunResult {
   readonly outputs: ReadonlyMap<string, ContentHash>
 }
 
-const LOG_TAIL_LINES = 200
+/** What the coordinator hears: a started stage ended (always exactly once), or a stop request. */
+type Message =
+  | { readonly _tag: "Ended"; readonly stage: number; readonly exit: Exit.Exit<StageOutcome> }
+  | { readonly _tag: "Stop" }
 
-const describe = (e: unknown): string => {
-  if (e instanceof Error) return e.message
-  if (typeof e === "object" && e !== null && "message" in e) return String((e as { message: unknown }).message)
-  return String(e)
-}
+type FinalExtra = { durationMs?: number; savedMs?: number; error?: { message: string; cause?: string } }
 
-const causeText = (e: unknown): string | undefined => {
-  if (e instanceof Error && e.stack) return e.stack
-  return undefined
-}
+const causeText = (e: unknown): string | undefined => (e instanceof Error && e.stack ? e.stack : undefined)
 
 /**
  * Execute a plan (emits `plan`, `stage`, `progress`, `log` and `summary` events).
@@ -83,226 +83,202 @@ export const execute = (plan: Plan, options: ExecuteOptions = {}): Effect.Effect
     const cache = yield* CacheStore
     const sink = yield* EventSink
     const { dag } = plan
+    const nodes = dag.nodes
     const t0 = Date.now()
-    const interval = options.progressIntervalMs ?? 100
-    const stop = options.stop ?? (yield* Deferred.make<void>())
-    const jobs = yield* Effect.makeSemaphore(Math.max(1, options.jobs ?? 1))
-    const resourceSems = new Map<string, Effect.Semaphore>()
-    for (const [r, cap] of Object.entries(dag.resources)) resourceSems.set(r, yield* Effect.makeSemaphore(cap))
+    const rc = { cache, sink, pipeline: dag.pipeline, backend: options.backend, progressIntervalMs: options.progressIntervalMs ?? 100 }
 
     yield* sink.publish({ type: "plan", pipeline: dag.pipeline, stages: plannedStages(plan), ...(options.backend ? { backend: options.backend } : {}), time: Date.now() })
 
-    const status = new Map<number, StageStatus>()
+    // ---- run state, indexed by node --------------------------------------
+    const selected = new Uint8Array(nodes.length)
+    for (const i of plan.selected) selected[i] = 1
+    /** Inputs not yet settled. */
+    const waiting = new Int32Array(nodes.length)
+    const dependents: Array<Array<number>> = nodes.map(() => [])
+    for (const i of plan.selected) {
+      waiting[i] = nodes[i]!.deps.length
+      for (const d of nodes[i]!.deps) dependents[d]!.push(i)
+    }
+    /** Settled output: a hash, or null when the stage failed or was skipped. */
+    const settled: Array<ContentHash | null | undefined> = new Array(nodes.length)
+    const status: Array<StageStatus | undefined> = new Array(nodes.length)
+    const keyOf: Array<string> = nodes.map((n) => plan.entries[n.index]?.displayKey ?? "")
+    const inputsOf: Array<Readonly<Record<string, ContentHash>> | undefined> = new Array(nodes.length)
+    const startedAt: Array<number> = new Array(nodes.length)
     const outputs = new Map<string, ContentHash>()
     let savedMs = 0
-    const keyOf: Array<string> = dag.nodes.map(() => "")
-    const finish = (i: number, s: StageStatus, extra: { durationMs?: number; savedMs?: number; error?: { message: string; cause?: string } } = {}) =>
-      Effect.suspend(() => {
-        if (status.has(i) && status.get(i) !== "running" && status.get(i) !== "queued") return Effect.void
-        status.set(i, s)
-        if (extra.savedMs) savedMs += extra.savedMs
-        return sink.publish({ type: "stage", stage: dag.nodes[i]!.name, key: keyOf[i]!, status: s, time: Date.now(), ...extra })
-      })
+    /** Key -> the stage running it, and the identical instances waiting for it. */
+    const inflight = new Map<string, { readonly owner: number; readonly followers: Array<number> }>()
+    const slots = makeSlots(options.jobs ?? 1, dag.resources)
+    const running = new Map<number, Fiber.RuntimeFiber<void>>()
+    const messages = yield* Queue.unbounded<Message>()
+    /** Stages whose inputs are all settled, to be looked up, queued or skipped. */
+    const work: Array<number> = []
+    for (const i of plan.selected) if (waiting[i] === 0) work.push(i)
 
-    const done = dag.nodes.map(() => undefined as Deferred.Deferred<ContentHash, UpstreamFailed> | undefined)
-    for (const i of plan.selected) done[i] = yield* Deferred.make<ContentHash, UpstreamFailed>()
-    const inflight = new Map<CacheKey, Deferred.Deferred<ContentHash, UpstreamFailed>>()
+    const final = (i: number, s: StageStatus, extra: FinalExtra = {}): void => {
+      const prev = status[i]
+      if (prev !== undefined && prev !== "queued" && prev !== "running") return
+      status[i] = s
+      if (extra.savedMs) savedMs += extra.savedMs
+      sink.unsafePublish({ type: "stage", stage: nodes[i]!.name, key: keyOf[i]!, status: s, time: Date.now(), ...extra })
+    }
+    const settle = (i: number, out: ContentHash | null): void => {
+      settled[i] = out
+      if (out !== null) outputs.set(nodes[i]!.name, out)
+      for (const d of dependents[i]!) if (--waiting[d]! === 0) work.push(d)
+    }
+    const enqueue = (i: number): void => {
+      status[i] = "queued"
+      slots.push(i, nodes[i]!.def.resources)
+    }
 
-    let failFastTriggered = false
-    const runStage = (i: number, key: CacheKey, inputs: Record<string, ContentHash>) =>
-      Effect.uninterruptibleMask((restore) => Effect.gen(function* () {
-        const node = dag.nodes[i]!
-        const startedAt = Date.now()
-        const logLines: Array<string> = []
-        let metrics: Record<string, number> | null = null
-        let lastProgress = 0
-        const preimage = { ...node.static, inputs }
-        const record = (s: RunRecord["status"], output: ContentHash | null, error: string | null) =>
-          cache.recordRun({
-            key,
-            pipeline: dag.pipeline,
-            stage: node.name,
-            stageKind: node.def.name,
-            preimage,
-            params: node.static.params,
-            inputs,
-            output,
-            outputKind: node.def.output.kind,
-            status: s,
-            startedAt,
-            endedAt: Date.now(),
-            metrics,
-            logTail: logLines.join("\n"),
-            error
-          })
-        status.set(i, "running")
-        yield* sink.publish({ type: "stage", stage: node.name, key, status: "running", time: startedAt })
-        const body = Effect.gen(function* () {
-          const loaded: Record<string, unknown> = {}
-          for (const [k, h] of Object.entries(inputs)) {
-            loaded[k] = yield* loadInput(cache, (node.def.inputs as Record<string, AnyOutputSpec>)[k]!, h, node.name, k)
+    /** Settle what can be settled without running anything; queue the rest. */
+    const drain = Effect.gen(function* () {
+      while (work.length > 0) {
+        const batch = work.splice(0, work.length)
+        const toLookUp: Array<number> = []
+        for (const i of batch) {
+          const entry = plan.entries[i]!
+          if (entry.action === "cached" && entry.hit?.output) {
+            final(i, "cached", { savedMs: entry.hit.endedAt - entry.hit.startedAt })
+            settle(i, entry.hit.output)
+            continue
           }
-          const controller = new AbortController()
-          const ctx: StageContext = {
-            stage: node.name,
-            key,
-            backend: options.backend,
-            signal: controller.signal,
-            progress: (step, total, m) => {
-              if (m) metrics = { ...(metrics ?? {}), ...m }
-              const now = Date.now()
-              if (now - lastProgress < interval && step < total) return
-              lastProgress = now
-              sink.unsafePublish({ type: "progress", stage: node.name, key, step, total, ...(m ? { metrics: m } : {}), time: now })
-            },
-            log: (line, level = "info") => {
-              logLines.push(level === "info" ? line : `[${level}] ${line}`)
-              if (logLines.length > LOG_TAIL_LINES) logLines.shift()
-              sink.unsafePublish({ type: "log", stage: node.name, key, level, line, time: Date.now() })
+          const node = nodes[i]!
+          const inputs: Record<string, ContentHash> = {}
+          let missing: string | undefined
+          for (const [k, up] of Object.entries(node.inputs)) {
+            const h = settled[up]
+            if (h === null || h === undefined) {
+              missing = `input ${k} ('${nodes[up]!.name}') did not complete`
+              break
             }
+            inputs[k] = h
           }
-          const value = yield* Effect.suspend(() => {
-            let out: unknown
-            try {
-              out = node.def.run({ params: node.params, inputs: loaded, seed: node.static.seed, ctx })
-            } catch (e) {
-              return Effect.fail(e)
-            }
-            if (Effect.isEffect(out)) return out as Effect.Effect<unknown, unknown>
-            if (typeof (out as PromiseLike<unknown> | null)?.then === "function") {
-              return Effect.async<unknown, unknown>((resume) => {
-                ;(out as PromiseLike<unknown>).then(
-                  (v) => resume(Effect.succeed(v)),
-                  (e) => resume(Effect.fail(e))
-                )
-              })
-            }
-            return Effect.succeed(out)
-          }).pipe(Effect.onInterrupt(() => Effect.sync(() => controller.abort())))
-          return yield* storeOutput(cache, node.def.output, value, node.name)
-        })
-        const exit = yield* Effect.exit(restore(body))
-        if (Exit.isSuccess(exit)) {
-          yield* record("ok", exit.value, null).pipe(Effect.orDie)
-          outputs.set(node.name, exit.value)
-          yield* finish(i, "ran", { durationMs: Date.now() - startedAt })
-          return exit.value
-        }
-        if (Cause.isInterruptedOnly(exit.cause)) {
-          yield* record("interrupted", null, "interrupted").pipe(Effect.ignore)
-          yield* finish(i, "failed", { durationMs: Date.now() - startedAt, error: { message: "interrupted" } })
-          return yield* Effect.interrupt
-        }
-        const err = Cause.squash(exit.cause)
-        const failure = err instanceof StageFailed ? err : new StageFailed({ stage: node.name, detail: describe(err), cause: err })
-        yield* record("failed", null, failure.detail).pipe(Effect.ignore)
-        const cause = causeText(failure.cause)
-        yield* finish(i, "failed", { durationMs: Date.now() - startedAt, error: { message: failure.detail, ...(cause ? { cause } : {}) } })
-        if (options.failFast) {
-          failFastTriggered = true
-          yield* Deferred.succeed(stop, undefined)
-        }
-        return yield* new UpstreamFailed({ stage: node.name, upstream: node.name })
-      }))
-
-    const nodeFiber = (i: number) =>
-      Effect.gen(function* () {
-        const node = dag.nodes[i]!
-        const entry = plan.entries[i]!
-        const inputs: Record<string, ContentHash> = {}
-        for (const [k, up] of Object.entries(node.inputs)) {
-          const r = yield* Effect.either(Deferred.await(done[up]!))
-          if (r._tag === "Left") {
-            yield* finish(i, "skipped", { error: { message: `input ${k} ('${dag.nodes[up]!.name}') did not complete` } })
-            return yield* new UpstreamFailed({ stage: node.name, upstream: dag.nodes[up]!.name })
+          if (missing !== undefined) {
+            final(i, "skipped", { error: { message: missing } })
+            settle(i, null)
+            continue
           }
-          inputs[k] = r.right
+          keyOf[i] = stageKey(node.static, inputs)
+          inputsOf[i] = inputs
+          if (entry.forced) enqueue(i)
+          else toLookUp.push(i)
         }
-        const key = cacheKey({ ...node.static, inputs })
-        keyOf[i] = key
-        if (!entry.forced) {
-          const hit = Option.getOrUndefined(yield* cache.lookup(key).pipe(Effect.orElseSucceed(() => Option.none())))
+        if (toLookUp.length === 0) continue
+        // One query for the whole batch (a finished stage usually readies many).
+        const hits = yield* cache.lookupMany(toLookUp.map((i) => keyOf[i] as CacheKey)).pipe(Effect.orElseSucceed(() => new Map()))
+        for (const i of toLookUp) {
+          const key = keyOf[i]!
+          const hit = hits.get(key as CacheKey)
           if (hit?.output) {
-            outputs.set(node.name, hit.output)
-            yield* finish(i, "cached", { savedMs: hit.endedAt - hit.startedAt })
-            return hit.output
+            final(i, "cached", { savedMs: hit.endedAt - hit.startedAt })
+            settle(i, hit.output)
+            continue
           }
           const same = inflight.get(key)
           if (same !== undefined) {
-            const r = yield* Effect.either(Deferred.await(same))
-            if (r._tag === "Left") {
-              yield* finish(i, "skipped", { error: { message: "an identical instance failed" } })
-              return yield* r.left
-            }
-            outputs.set(node.name, r.right)
-            yield* finish(i, "cached")
-            return r.right
+            same.followers.push(i)
+            status[i] = "queued"
+            continue
           }
-          inflight.set(key, done[i]!)
+          inflight.set(key, { owner: i, followers: [] })
+          enqueue(i)
         }
-        // Resources are taken before a job slot (in name order, so no deadlock),
-        // so a stage waiting for the accelerator does not hold a CPU slot.
-        let run = jobs.withPermits(1)(runStage(i, key, inputs))
-        for (const r of Object.keys(node.def.resources ?? {}).sort().reverse()) {
-          const need = node.def.resources![r]!
-          if (need > 0) run = resourceSems.get(r)!.withPermits(need)(run)
-        }
-        return yield* run
-      })
-
-    const fibers: Array<Fiber.RuntimeFiber<ContentHash, UpstreamFailed>> = []
-    for (const i of plan.selected) {
-      const entry = plan.entries[i]!
-      keyOf[i] = entry.displayKey
-      if (entry.action === "cached" && entry.hit?.output) {
-        outputs.set(entry.stage, entry.hit.output)
-        yield* finish(i, "cached", { savedMs: entry.hit.endedAt - entry.hit.startedAt })
-        yield* Deferred.succeed(done[i]!, entry.hit.output)
-        continue
       }
-      status.set(i, "queued")
-      const d = done[i]!
-      const f = yield* Effect.fork(nodeFiber(i).pipe(Effect.exit, Effect.flatMap((exit) => Effect.as(Deferred.done(d, exit), exit)), Effect.flatten))
-      fibers.push(f)
+    })
+
+    /** Start queued stages while slots are free. */
+    const start = Effect.gen(function* () {
+      for (let i = slots.take(); i !== undefined; i = slots.take()) {
+        const stage = i
+        status[stage] = "running"
+        startedAt[stage] = Date.now()
+        // Uninterruptible around the report, so every started stage reports exactly once.
+        const fiber = yield* Effect.fork(
+          Effect.uninterruptibleMask((restore) =>
+            Effect.flatMap(Effect.exit(restore(runStage(rc, nodes[stage]!, keyOf[stage] as CacheKey, inputsOf[stage]!))), (exit) =>
+              Queue.offer(messages, { _tag: "Ended", stage, exit })
+            )
+          ).pipe(Effect.asVoid)
+        )
+        running.set(stage, fiber)
+      }
+    })
+
+    /** Book a stage's end; true when it failed. */
+    const ended = (i: number, exit: Exit.Exit<StageOutcome>): boolean => {
+      running.delete(i)
+      slots.release(i)
+      const key = keyOf[i]!
+      const group = inflight.get(key)
+      const followers = group?.owner === i ? group.followers : []
+      if (group?.owner === i) inflight.delete(key)
+      if (Exit.isSuccess(exit) && exit.value._tag === "Ran") {
+        final(i, "ran", { durationMs: exit.value.durationMs })
+        settle(i, exit.value.output)
+        for (const f of followers) {
+          final(f, "cached")
+          settle(f, exit.value.output)
+        }
+        return false
+      }
+      const durationMs = Date.now() - startedAt[i]!
+      if (Exit.isSuccess(exit)) {
+        const { failure } = exit.value as Extract<StageOutcome, { _tag: "Failed" }>
+        const cause = causeText(failure.cause)
+        final(i, "failed", { durationMs, error: { message: failure.detail, ...(cause ? { cause } : {}) } })
+      } else if (Cause.isInterruptedOnly(exit.cause)) final(i, "failed", { durationMs, error: { message: "interrupted" } })
+      else final(i, "failed", { durationMs, error: { message: "stage crashed", cause: Cause.pretty(exit.cause) } })
+      settle(i, null)
+      for (const f of followers) {
+        final(f, "skipped", { error: { message: "an identical instance failed" } })
+        settle(f, null)
+      }
+      return true
     }
 
-    const stopped = yield* Effect.raceFirst(
-      Effect.forEach(fibers, (f) => Fiber.await(f), { discard: true }).pipe(Effect.as(false)),
-      Deferred.await(stop).pipe(Effect.as(true))
-    )
-    if (stopped) yield* Fiber.interruptAll(fibers)
-    for (const i of plan.selected) {
-      const s = status.get(i)
-      if (s === undefined || s === "queued" || s === "running") {
-        yield* finish(i, "skipped", { error: { message: stopped ? "run stopped before this stage" : "not run" } })
-        yield* Deferred.fail(done[i]!, new UpstreamFailed({ stage: dag.nodes[i]!.name, upstream: "(stopped)" }))
+    const stopWatch = options.stop === undefined ? undefined : yield* Effect.fork(Effect.zipRight(options.stop as Deferred.Deferred<void>, Queue.offer(messages, { _tag: "Stop" })))
+    yield* drain
+    yield* start
+    let stopped = false
+    let failFastTriggered = false
+    while (running.size > 0) {
+      const msg = yield* Queue.take(messages)
+      if (msg._tag === "Stop") {
+        stopped = true
+        break
       }
+      if (ended(msg.stage, msg.exit) && options.failFast) {
+        stopped = failFastTriggered = true
+        break
+      }
+      yield* drain
+      yield* start
+    }
+    if (stopWatch !== undefined) yield* Fiber.interrupt(stopWatch)
+    if (stopped) {
+      // Interrupt what runs (each records an interrupted run), then book every report.
+      yield* Fiber.interruptAll([...running.values()])
+      for (const msg of yield* Queue.takeAll(messages)) if (msg._tag === "Ended") ended(msg.stage, msg.exit)
+    }
+    for (const i of plan.selected) {
+      const s = status[i]
+      if (s === undefined || s === "queued" || s === "running")
+        final(i, "skipped", { error: { message: stopped ? "run stopped before this stage" : "not run" } })
     }
     yield* cache.markPipelineUse(dag.pipeline, [...new Set(outputs.values())]).pipe(Effect.ignore)
 
-    const count = (s: StageStatus) => plan.selected.filter((i) => status.get(i) === s).length
-    const interrupted = stopped && !failFastTriggered
-    const result: RunResult = {
-      ran: count("ran"),
-      cached: count("cached"),
-      failed: count("failed"),
-      skipped: count("skipped"),
-      interrupted,
-      durationMs: Date.now() - t0,
-      savedMs,
-      statuses: new Map(plan.selected.map((i) => [dag.nodes[i]!.name, status.get(i)!])),
-      outputs
+    const counts = { ran: 0, cached: 0, failed: 0, skipped: 0 }
+    const statuses = new Map<string, StageStatus>()
+    for (const i of plan.selected) {
+      const s = status[i]!
+      statuses.set(nodes[i]!.name, s)
+      if (s === "ran" || s === "cached" || s === "failed" || s === "skipped") counts[s]++
     }
-    yield* sink.publish({
-      type: "summary",
-      ran: result.ran,
-      cached: result.cached,
-      failed: result.failed,
-      skipped: result.skipped,
-      durationMs: result.durationMs,
-      savedMs,
-      interrupted,
-      time: Date.now()
-    })
+    const interrupted = stopped && !failFastTriggered
+    const result: RunResult = { ...counts, interrupted, durationMs: Date.now() - t0, savedMs, statuses, outputs }
+    yield* sink.publish({ type: "summary", ...counts, durationMs: result.durationMs, savedMs, interrupted, time: Date.now() })
     return result
   })

@@ -35,7 +35,19 @@ const isPlainObject = (v: object): boolean => {
 
 const quote = (s: string): string => JSON.stringify(s)
 
-const write = (v: unknown, path: string, seen: Set<object>, out: Array<string>): void => {
+/**
+ * The path of the value being written is kept as a stack of segments and
+ * only joined into text when a value is refused: keys of 10,000-stage
+ * plans are computed without building a path string per member.
+ */
+const pathText = (path: ReadonlyArray<string | number>): string =>
+  "$" + path.map((p) => (typeof p === "number" ? `[${p}]` : `.${p}`)).join("")
+
+const refuse = (path: ReadonlyArray<string | number>, reason: string): never => {
+  throw new UnhashableValueError({ path: pathText(path), reason })
+}
+
+const write = (v: unknown, path: Array<string | number>, seen: Set<object>, out: Array<string>): void => {
   switch (typeof v) {
     case "string":
       out.push(quote(v))
@@ -44,7 +56,7 @@ const write = (v: unknown, path: string, seen: Set<object>, out: Array<string>):
       out.push(v ? "true" : "false")
       return
     case "number":
-      if (!Number.isFinite(v)) throw new UnhashableValueError({ path, reason: `non-finite number ${v}` })
+      if (!Number.isFinite(v)) refuse(path, `non-finite number ${v}`)
       // JSON.stringify gives the shortest round-trip form, so 1 and 1.0 agree; -0 folds to 0.
       out.push(Object.is(v, -0) ? "0" : JSON.stringify(v))
       return
@@ -53,36 +65,39 @@ const write = (v: unknown, path: string, seen: Set<object>, out: Array<string>):
         out.push("null")
         return
       }
-      if (seen.has(v)) throw new UnhashableValueError({ path, reason: "cyclic reference" })
+      if (seen.has(v)) refuse(path, "cyclic reference")
       seen.add(v)
       if (Array.isArray(v)) {
         out.push("[")
         for (let i = 0; i < v.length; i++) {
           if (i > 0) out.push(",")
           const item = v[i]
-          if (item === undefined) throw new UnhashableValueError({ path: `${path}[${i}]`, reason: "undefined array element" })
-          write(item, `${path}[${i}]`, seen, out)
+          path.push(i)
+          if (item === undefined) refuse(path, "undefined array element")
+          write(item, path, seen, out)
+          path.pop()
         }
         out.push("]")
       } else {
-        if (!isPlainObject(v)) {
-          throw new UnhashableValueError({ path, reason: `instance of ${v.constructor?.name ?? "unknown class"} (encode it with a Schema first)` })
-        }
+        if (!isPlainObject(v)) refuse(path, `instance of ${v.constructor?.name ?? "unknown class"} (encode it with a Schema first)`)
         const rec = v as Record<string, unknown>
         const keys = Object.keys(rec).filter((k) => rec[k] !== undefined).sort()
         out.push("{")
-        keys.forEach((k, i) => {
+        for (let i = 0; i < keys.length; i++) {
+          const k = keys[i]!
           if (i > 0) out.push(",")
           out.push(quote(k), ":")
-          write(rec[k], `${path}.${k}`, seen, out)
-        })
+          path.push(k)
+          write(rec[k], path, seen, out)
+          path.pop()
+        }
         out.push("}")
       }
       seen.delete(v)
       return
     }
     default:
-      throw new UnhashableValueError({ path, reason: `${typeof v} has no JSON form` })
+      refuse(path, `${typeof v} has no JSON form`)
   }
 }
 
@@ -96,7 +111,7 @@ const write = (v: unknown, path: string, seen: Set<object>, out: Array<string>):
 export const canonicalJson = (value: unknown): Either.Either<string, UnhashableValueError> => {
   try {
     const out: Array<string> = []
-    write(value, "$", new Set(), out)
+    write(value, [], new Set(), out)
     return Either.right(out.join(""))
   } catch (e) {
     if (e instanceof UnhashableValueError) return Either.left(e)
@@ -113,7 +128,7 @@ export const canonicalJson = (value: unknown): Either.Either<string, UnhashableV
  */
 export const canonicalJsonUnsafe = (value: unknown): string => {
   const out: Array<string> = []
-  write(value, "$", new Set(), out)
+  write(value, [], new Set(), out)
   return out.join("")
 }
 

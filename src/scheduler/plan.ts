@@ -8,11 +8,11 @@
  *
  * @since 0.1.0
  */
-import { Effect, Option } from "effect"
-import { CacheStore, type CacheKey, type ContentHash, type RunRecord } from "../cache/CacheStore.js"
+import { Effect } from "effect"
+import { CacheStore, type CacheHit, type CacheKey, type ContentHash, type RunRecord } from "../cache/CacheStore.js"
 import type { CacheError } from "../cache/CacheError.js"
 import type { PlannedStage } from "./Event.js"
-import { cacheKey, diffPreimage, provisionalKey } from "./keys.js"
+import { diffPreimage, provisionalKey, stageKey } from "./keys.js"
 import { downstreamClosure, upstreamClosure, type Dag } from "./resolve.js"
 
 /**
@@ -32,8 +32,8 @@ export interface PlanEntry {
   readonly reasons: ReadonlyArray<string>
   /** Input content hashes (null: produced by a stage that will run). */
   readonly inputs: Readonly<Record<string, ContentHash | null>>
-  /** The run the cache hit comes from. */
-  readonly hit: RunRecord | undefined
+  /** The cache hit (output and the run it comes from). */
+  readonly hit: CacheHit | undefined
   /** The last run attempt of this stage instance (for run entries). */
   readonly lastRun: RunRecord | undefined
   readonly forced: boolean
@@ -62,8 +62,22 @@ export interface PlanOptions {
   readonly force?: ReadonlyArray<number>
 }
 
+/** What is known of a stage instance before the last runs are read. */
+interface Pending {
+  readonly key: CacheKey | null
+  readonly inputs: Record<string, ContentHash | null>
+  /** Input hashes, or upstream provisional keys where unknown: for a provisional key. */
+  readonly upstream: Record<string, string> | undefined
+  readonly notes: ReadonlyArray<string>
+}
+
+const NO_NOTES: ReadonlyArray<string> = []
+
 /**
- * Plan a DAG against the cache.
+ * Plan a DAG against the cache. Nodes are decided level by level (a level's
+ * inputs all come from earlier levels), with one cache query per level for
+ * the keys that are known and one query at the end for the last runs of
+ * the stages that will run: a handful of queries whatever the DAG's size.
  *
  * @since 0.1.0
  * @category constructors
@@ -71,45 +85,77 @@ export interface PlanOptions {
 export const makePlan = (dag: Dag, options: PlanOptions = {}): Effect.Effect<Plan, CacheError, CacheStore> =>
   Effect.gen(function* () {
     const cache = yield* CacheStore
+    const nodes = dag.nodes
     const only = options.only && options.only.length > 0 ? upstreamClosure(dag, options.only) : undefined
     const forced = options.force && options.force.length > 0 ? downstreamClosure(dag, options.force) : new Set<number>()
-    const entries: Array<PlanEntry | undefined> = new Array(dag.nodes.length)
+    const entries: Array<PlanEntry | undefined> = new Array(nodes.length)
+    const pending: Array<Pending | undefined> = new Array(nodes.length)
     const selected: Array<number> = []
-    for (const node of dag.nodes) {
+    const levels: Array<Array<number>> = []
+    const levelOf = new Int32Array(nodes.length)
+    for (const node of nodes) {
       if (only !== undefined && !only.has(node.index)) continue
       selected.push(node.index)
-      const inputs: Record<string, ContentHash | null> = {}
-      const pendingKeys: Record<string, string> = {}
-      const pendingNotes: Array<string> = []
-      let known = true
-      for (const [k, up] of Object.entries(node.inputs)) {
-        const e = entries[up]!
-        if (e.action === "cached" && e.hit?.output) {
-          inputs[k] = e.hit.output
-          pendingKeys[k] = e.hit.output
+      let level = 0
+      for (const d of node.deps) if (levelOf[d]! + 1 > level) level = levelOf[d]! + 1
+      levelOf[node.index] = level
+      ;(levels[level] ??= []).push(node.index)
+    }
+    /** Keys, or provisional keys, of the stages that will run. */
+    const displayKeys: Array<string | undefined> = new Array(nodes.length)
+    /** The stages that will run, decided but without reasons yet. */
+    const toRun: Array<number> = []
+    for (const level of levels) {
+      const keys: Array<CacheKey> = []
+      for (const i of level) {
+        const node = nodes[i]!
+        const inputs: Record<string, ContentHash | null> = {}
+        let upstream: Record<string, string> | undefined
+        let notes: Array<string> | undefined
+        for (const k in node.inputs) {
+          const up = node.inputs[k]!
+          const e = entries[up]
+          if (e !== undefined && e.action === "cached") inputs[k] = e.hit!.output
+          else {
+            inputs[k] = null
+            ;(notes ??= []).push(`input ${k} depends on changed input: '${nodes[up]!.name}' will run`)
+          }
+        }
+        if (notes !== undefined) {
+          upstream = {}
+          for (const k in node.inputs) upstream[k] = inputs[k] ?? displayKeys[node.inputs[k]!]!
+        }
+        const key = notes === undefined ? stageKey(node.static, inputs as Record<string, ContentHash>) : null
+        pending[i] = { key, inputs, upstream, notes: notes ?? NO_NOTES }
+        if (key !== null && !forced.has(i)) keys.push(key)
+      }
+      const hits = keys.length > 0 ? yield* cache.lookupMany(keys) : undefined
+      for (const i of level) {
+        const node = nodes[i]!
+        const pend = pending[i]!
+        const hit = pend.key !== null && hits !== undefined ? hits.get(pend.key) : undefined
+        if (hit !== undefined) {
+          entries[i] = { node: i, stage: node.name, key: pend.key, displayKey: pend.key!, action: "cached", reasons: NO_NOTES, inputs: pend.inputs, hit, lastRun: undefined, forced: false }
+          pending[i] = undefined
         } else {
-          known = false
-          inputs[k] = null
-          pendingKeys[k] = e.displayKey
-          pendingNotes.push(`input ${k} depends on changed input: '${e.stage}' will run`)
+          displayKeys[i] = pend.key ?? provisionalKey(node.static, pend.upstream!)
+          toRun.push(i)
         }
       }
-      const isForced = forced.has(node.index)
-      const key = known ? cacheKey({ ...node.static, inputs: inputs as Record<string, ContentHash> }) : null
-      let hit: RunRecord | undefined
-      if (key !== null && !isForced) hit = Option.getOrUndefined(yield* cache.lookup(key))
-      if (hit !== undefined && hit.output !== null) {
-        entries[node.index] = { node: node.index, stage: node.name, key, displayKey: key!, action: "cached", reasons: [], inputs, hit, lastRun: undefined, forced: false }
-        continue
-      }
-      const last = Option.getOrUndefined(yield* cache.lastRun(dag.pipeline, node.name))
+    }
+    const lastRuns = toRun.length > 0 ? yield* cache.lastRuns(dag.pipeline, toRun.map((i) => nodes[i]!.name)) : new Map<string, RunRecord>()
+    for (const i of toRun) {
+      const node = nodes[i]!
+      const pend = pending[i]!
+      const isForced = forced.has(i)
+      const last = lastRuns.get(node.name)
       const reasons: Array<string> = []
-      if (isForced) reasons.push(options.force!.includes(node.index) ? "forced (--force)" : "forced: depends on a --force stage")
+      if (isForced) reasons.push(options.force!.includes(i) ? "forced (--force)" : "forced: depends on a --force stage")
       if (last === undefined) reasons.push("never ran")
       else {
-        const diffs = diffPreimage(last.preimage, { ...node.static, inputs })
+        const diffs = diffPreimage(last.preimage, { ...node.static, inputs: pend.inputs })
         reasons.push(...diffs)
-        if (diffs.length === 0 && known && !isForced) {
+        if (diffs.length === 0 && pend.key !== null && !isForced) {
           reasons.push(
             last.status === "failed"
               ? `last run failed${last.error ? `: ${last.error.split("\n")[0]}` : ""}`
@@ -119,15 +165,15 @@ export const makePlan = (dag: Dag, options: PlanOptions = {}): Effect.Effect<Pla
           )
         }
       }
-      reasons.push(...pendingNotes)
-      entries[node.index] = {
-        node: node.index,
+      reasons.push(...pend.notes)
+      entries[i] = {
+        node: i,
         stage: node.name,
-        key,
-        displayKey: key ?? provisionalKey(node.static, pendingKeys),
+        key: pend.key,
+        displayKey: displayKeys[i]!,
         action: "run",
         reasons,
-        inputs,
+        inputs: pend.inputs,
         hit: undefined,
         lastRun: last,
         forced: isForced

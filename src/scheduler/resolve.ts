@@ -82,6 +82,79 @@ export interface Dag {
 
 const parseOptions = { errors: "all", onExcessProperty: "error" } as const
 
+/**
+ * An exact text form of plain JSON data (undefined members and -0 kept
+ * apart), or undefined for anything else (class instances, NaN, functions):
+ * the memo key of a parameter decode. A sweep declares the same parameters
+ * many times; each distinct value is decoded once.
+ */
+const plainKey = (v: unknown, depth = 0): string | undefined => {
+  // Deep (or cyclic) values are simply not memoised.
+  if (depth > 64) return undefined
+  switch (typeof v) {
+    case "string":
+      return JSON.stringify(v)
+    case "boolean":
+      return v ? "t" : "f"
+    case "undefined":
+      return "u"
+    case "number":
+      return Number.isFinite(v) ? (Object.is(v, -0) ? "-0" : String(v)) : undefined
+    case "object": {
+      if (v === null) return "n"
+      let out: string
+      if (Array.isArray(v)) {
+        out = "["
+        for (const x of v) {
+          const k = plainKey(x, depth + 1)
+          if (k === undefined) return undefined
+          out += k + ","
+        }
+        return out + "]"
+      }
+      const proto = Object.getPrototypeOf(v)
+      if (proto !== Object.prototype && proto !== null) return undefined
+      out = "{"
+      for (const key in v) {
+        const k = plainKey((v as Record<string, unknown>)[key], depth + 1)
+        if (k === undefined) return undefined
+        out += JSON.stringify(key) + ":" + k + ","
+      }
+      return out + "}"
+    }
+    default:
+      return undefined
+  }
+}
+
+type Decoded =
+  | { readonly _tag: "ok"; readonly decoded: unknown; readonly encoded: unknown; readonly text: string }
+  | { readonly _tag: "problems"; readonly make: (stage: string) => ReadonlyArray<PipelineProblem> }
+
+/** Decode params with the stage's Schema and re-encode them canonically. */
+const decodeParams = (def: AnyStageDef, raw: unknown, file: string): Decoded => {
+  const r = Schema.decodeUnknownEither(def.params)(raw, parseOptions)
+  if (Either.isLeft(r)) {
+    const issues = ParseResult.ArrayFormatter.formatErrorSync(r.left)
+    return {
+      _tag: "problems",
+      make: (stage) =>
+        issues.map((issue) => new InvalidParams({ file, stage, field: issue.path.length ? issue.path.map(String).join(".") : "(params)", detail: issue.message }))
+    }
+  }
+  const e = Schema.encodeEither(def.params)(r.right)
+  if (Either.isLeft(e)) {
+    const detail = e.left.message
+    return { _tag: "problems", make: (stage) => [new KeyUncomputable({ file, stage, field: "params", detail })] }
+  }
+  const c = canonicalJson(e.right)
+  if (Either.isLeft(c)) {
+    const { path, reason } = c.left
+    return { _tag: "problems", make: (stage) => [new KeyUncomputable({ file, stage, field: `params${path.slice(1)}`, detail: reason })] }
+  }
+  return { _tag: "ok", decoded: r.right, encoded: JSON.parse(c.right), text: c.right }
+}
+
 /** Base of an instance name: without `[sweep label]` and `#n`. */
 const baseName = (name: string): string => name.replace(/#\d+$/, "").replace(/\[.*\]$/, "")
 
@@ -154,26 +227,25 @@ export const resolve = (
   // Params: decode with the stage's Schema, then re-encode to a canonical form.
   const decoded: Array<unknown> = new Array(n)
   const encoded: Array<unknown> = new Array(n)
+  const encodedText: Array<string> = new Array(n)
+  const memo = new Map<AnyStageDef, Map<string, Decoded>>()
   for (const d of decls) {
-    const r = Schema.decodeUnknownEither(d.def.params)(params[d.index], parseOptions)
-    if (Either.isLeft(r)) {
-      for (const issue of ParseResult.ArrayFormatter.formatErrorSync(r.left)) {
-        problems.push(new InvalidParams({ file, stage: d.name, field: issue.path.length ? issue.path.map(String).join(".") : "(params)", detail: issue.message }))
-      }
+    const key = plainKey(params[d.index])
+    let perDef = memo.get(d.def)
+    if (perDef === undefined) memo.set(d.def, (perDef = new Map()))
+    let r = key === undefined ? undefined : perDef.get(key)
+    if (r === undefined) {
+      r = decodeParams(d.def, params[d.index], file)
+      if (key !== undefined) perDef.set(key, r)
+    }
+    if (r._tag === "problems") {
+      problems.push(...r.make(d.name))
       continue
     }
-    decoded[d.index] = r.right
-    const e = Schema.encodeEither(d.def.params)(r.right)
-    if (Either.isLeft(e)) {
-      problems.push(new KeyUncomputable({ file, stage: d.name, field: "params", detail: e.left.message }))
-      continue
-    }
-    const c = canonicalJson(e.right)
-    if (Either.isLeft(c)) {
-      problems.push(new KeyUncomputable({ file, stage: d.name, field: `params${c.left.path.slice(1)}`, detail: c.left.reason }))
-      continue
-    }
-    encoded[d.index] = JSON.parse(c.right)
+    // Decoded params are shared between identical declarations: stages must not mutate them.
+    decoded[d.index] = r.decoded
+    encoded[d.index] = r.encoded
+    encodedText[d.index] = r.text
   }
 
   // Inputs.
@@ -259,24 +331,32 @@ export const resolve = (
   const nodeOf = new Int32Array(n).fill(-1)
   const byIdentity = new Map<string, number>()
   const nodes: Array<Node & { aliases: Array<string> }> = []
+  /** Small ids for (kind, version, fingerprint), to keep identities short. */
+  const defIds = new Map<string, number>()
   for (const i of order) {
     const d = decls[i]!
-    const stat: Omit<Preimage, "inputs"> = {
-      kind: d.def.name,
-      version: d.def.version,
-      fingerprint: fps[i]!,
-      params: encoded[i],
-      seed: d.seed ?? seedDefault,
-      env
-    }
+    const seed = d.seed ?? seedDefault
+    const defKey = `${d.def.name}\u0000${d.def.version}\u0000${fps[i]!}`
+    let defId = defIds.get(defKey)
+    if (defId === undefined) defIds.set(defKey, (defId = defIds.size))
     const inputs: Record<string, number> = {}
-    for (const [k, t] of Object.entries(wired[i]!)) inputs[k] = nodeOf[t]!
-    const identity = sha256Hex(JSON.stringify([stat.kind, stat.version, stat.fingerprint, JSON.stringify(stat.params), stat.seed, Object.entries(inputs).sort()]))
+    for (const k in wired[i]!) inputs[k] = nodeOf[wired[i]![k]!]!
+    const names = Object.keys(inputs)
+    // Numbers first, then a self-delimiting JSON array, then the canonical params text: unambiguous.
+    const identity = `${defId}|${seed}|${names.length === 0 ? "[]" : JSON.stringify(names.sort().map((k) => [k, inputs[k]]))}|${encodedText[i]}`
     const existing = byIdentity.get(identity)
     if (existing !== undefined) {
       nodeOf[i] = existing
       nodes[existing]!.aliases.push(d.name)
       continue
+    }
+    const stat: Omit<Preimage, "inputs"> = {
+      kind: d.def.name,
+      version: d.def.version,
+      fingerprint: fps[i]!,
+      params: encoded[i],
+      seed,
+      env
     }
     const index = nodes.length
     nodeOf[i] = index

@@ -104,6 +104,45 @@ describe("processes sharing one store", () => {
     }
   })
 
+  it("a SIGKILL while small writes are group-committed leaves only whole artifacts and bindings to them", async () => {
+    const { dir, cleanup } = tempDir()
+    try {
+      const path = join(dir, "c.sqlite")
+      const c = start(["small-writes", path])
+      await c.waitFor((l) => l === "wrote 1500")
+      c.kill()
+      assert.equal((await c.exited).signal, "SIGKILL")
+      const raw = new Database(path, { readonly: true })
+      const runs = raw.prepare("SELECT count(*) FROM runs").pluck().get() as number
+      const dangling = raw
+        .prepare("SELECT count(*) FROM bindings b WHERE NOT EXISTS (SELECT 1 FROM artifacts a WHERE a.hash = b.output)")
+        .pluck()
+        .get()
+      const unbound = raw
+        .prepare("SELECT count(*) FROM runs r WHERE NOT EXISTS (SELECT 1 FROM bindings b WHERE b.run = r.id)")
+        .pluck()
+        .get()
+      const chunkless = raw
+        .prepare("SELECT count(*) FROM artifacts a WHERE a.chunks <> (SELECT count(*) FROM chunks c WHERE c.blob = a.blob)")
+        .pluck()
+        .get()
+      const orphans = raw
+        .prepare("SELECT count(*) FROM chunks c WHERE NOT EXISTS (SELECT 1 FROM artifacts a WHERE a.blob = c.blob)")
+        .pluck()
+        .get()
+      const uploads = raw.prepare("SELECT count(*) FROM uploads").pluck().get()
+      raw.close()
+      // Batches of at most 512 writes (256 stages' put + record) are committed as they fill.
+      assert.ok(runs >= 1000, `only ${runs} runs were committed before the kill`)
+      assert.deepEqual({ dangling, unbound, chunkless, orphans, uploads }, { dangling: 0, unbound: 0, chunkless: 0, orphans: 0, uploads: 0 })
+      const r = await withStore((s) => Effect.all([s.verify(), s.lookup(`small-${runs - 1}` as CacheKey)]), path)
+      assert.deepEqual([r[0].corrupt.length, r[0].sqlite], [0, "ok"])
+      assert.ok(Option.isSome(r[1]), "the last committed run is a cache hit")
+    } finally {
+      cleanup()
+    }
+  })
+
   it("two processes writing and reading one store at once both finish, and all data verifies", async () => {
     const { dir, cleanup } = tempDir()
     try {

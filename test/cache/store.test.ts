@@ -312,3 +312,80 @@ describe("runs and keys", () => {
     assert.equal(r.unknown._tag, "UnknownTarget")
   })
 })
+
+describe("group commit of small writes", () => {
+  it("holds small puts and run records until one transaction: invisible to other connections, visible in-process", async () => {
+    const { dir, cleanup } = tempDir()
+    try {
+      const path = join(dir, "c.sqlite")
+      const counts = () => {
+        const raw = new Database(path, { readonly: true })
+        const one = (q: string) => raw.prepare(q).pluck().get() as number
+        const r = { artifacts: one("SELECT count(*) FROM artifacts"), runs: one("SELECT count(*) FROM runs"), bindings: one("SELECT count(*) FROM bindings") }
+        raw.close()
+        return r
+      }
+      const r = await withStore(
+        (s) =>
+          Effect.gen(function* () {
+            const small = bytes(100, 3)
+            const h = yield* s.putArtifact("value", small)
+            yield* s.recordRun(run({ key: "g1" as CacheKey, output: h }))
+            const pending = counts()
+            const has = yield* s.hasArtifact(h)
+            // A lookup of a pending key flushes first, so it hits.
+            const hits = yield* s.lookupMany(["g1" as CacheKey, "nope" as CacheKey])
+            const flushed = counts()
+            const back = yield* s.readArtifact(h)
+            return { h, pending, has, hits, flushed, same: Buffer.from(back).equals(Buffer.from(small)) }
+          }),
+        path,
+        { groupCommit: { delayMs: 60_000 } }
+      )
+      assert.deepEqual(r.pending, { artifacts: 0, runs: 0, bindings: 0 }, "nothing committed yet")
+      assert.equal(r.has, true)
+      assert.deepEqual([...r.hits.keys()], ["g1"])
+      assert.equal(r.hits.get("g1" as CacheKey)!.output, r.h)
+      assert.deepEqual(r.flushed, { artifacts: 1, runs: 1, bindings: 1 }, "artifact, run and binding land together")
+      assert.equal(r.same, true)
+    } finally {
+      cleanup()
+    }
+  })
+
+  it("flushes a full batch, after the delay, and on close", async () => {
+    const { dir, cleanup } = tempDir()
+    try {
+      const path = join(dir, "c.sqlite")
+      const committed = () => {
+        const raw = new Database(path, { readonly: true })
+        const n = raw.prepare("SELECT count(*) FROM runs").pluck().get() as number
+        raw.close()
+        return n
+      }
+      const seen = await withStore(
+        (s) =>
+          Effect.gen(function* () {
+            const out: Array<number> = []
+            for (let i = 0; i < 5; i++) {
+              const h = yield* s.putArtifact("value", bytes(10, 50 + i))
+              yield* s.recordRun(run({ key: `b${i}` as CacheKey, output: h }))
+              out.push(committed())
+            }
+            yield* Effect.sleep(120)
+            out.push(committed())
+            yield* s.putArtifact("value", bytes(10, 99))
+            yield* s.recordRun(run({ key: "last" as CacheKey, output: null, status: "failed", error: "x" }))
+            return out
+          }),
+        path,
+        { groupCommit: { maxOps: 4, delayMs: 50 } }
+      )
+      // Four pending writes (two stages) fill a batch: the next write flushes it first.
+      assert.deepEqual(seen, [0, 0, 2, 2, 4, 5])
+      assert.equal(committed(), 6, "close flushes what is pending")
+    } finally {
+      cleanup()
+    }
+  })
+})

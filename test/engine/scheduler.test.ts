@@ -6,7 +6,8 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { test } from "node:test"
 import { Deferred, Effect, Either, Option, Schema } from "effect"
-import { CacheStore, CacheStoreMemory, type CacheStoreService } from "../../src/cache/CacheStore.js"
+import { CacheStore, CacheStoreMemory, type CacheStoreService, type ContentHash } from "../../src/cache/CacheStore.js"
+import { cacheKey, stageKey } from "../../src/scheduler/keys.js"
 import { pipeline, stage, value, type Pipeline } from "../../src/dsl/index.js"
 import { collecting } from "../../src/scheduler/EventSink.js"
 import type { EngineEvent } from "../../src/scheduler/Event.js"
@@ -66,6 +67,18 @@ test("keys ignore param order, 1 vs 1.0 and explicit defaults", () => {
   assert.equal(keyOf({ n: 3, start: -0 }), keyOf({ n: 3 }))
   assert.notEqual(keyOf({ n: 3 }), keyOf({ n: 4 }))
   assert.notEqual(keyOf({ n: 3 }), keyOf({ n: 3, start: 1 }))
+})
+
+test("stageKey (static parts serialised once per instance) equals cacheKey of the whole pre-image", () => {
+  const p = pipeline("k", (b) => void b.add(square, { params: { k: 2.5 }, inputs: { xs: b.add(numbers, { params: { n: 3 } }) } }))
+  const dag = Either.getOrThrow(resolve(p, "k.ts"))
+  for (const node of dag.nodes) {
+    const inputs = Object.fromEntries(Object.keys(node.inputs).map((k) => [k, "ab".repeat(32) as ContentHash]))
+    assert.equal(stageKey(node.static, inputs), cacheKey({ ...node.static, inputs }))
+    assert.equal(stageKey(node.static, inputs), stageKey(node.static, inputs), "memoised template gives the same key")
+  }
+  const odd = { kind: "x", version: 1, fingerprint: "f", params: { note: "\u0000inputs\u0000" }, seed: 0, env: {} }
+  assert.equal(stageKey(odd, {}), cacheKey({ ...odd, inputs: {} }), "params containing the template mark fall back")
 })
 
 test("changing a param re-runs the stage and what depends on it", async () => {

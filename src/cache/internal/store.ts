@@ -27,6 +27,7 @@ import {
 import type {
   ArtifactInfo,
   ArtifactKind,
+  CacheHit,
   CacheKey,
   CacheStats,
   CacheStoreService,
@@ -42,6 +43,7 @@ import type {
 import { configure, DDL, SCHEMA_VERSION } from "./schema.js"
 import { startCheckpointer, type Checkpointer } from "./checkpointer.js"
 import { exportStore, importStore } from "./transfer.js"
+import { makeGroupCommit, type GroupCommitOptions, type RunParams } from "./groupCommit.js"
 
 /**
  * Tuning knobs of a store. Defaults suit 1-2 GB checkpoints; tests shrink
@@ -64,6 +66,8 @@ export interface CacheStoreOptions {
    * false leaves them to SQLite on the writing thread.
    */
   readonly backgroundCheckpoints?: boolean
+  /** Batching of small writes (see groupCommit.ts). */
+  readonly groupCommit?: GroupCommitOptions
 }
 
 /** Everything the transfer module needs of an open store. */
@@ -119,6 +123,8 @@ const DEFAULT_CHUNK = 4 * 1024 * 1024
 const WAL_BARRIER = 1280 * 1024 * 1024
 /** Chunks deleted per transaction when freeing a blob: keeps each write short. */
 const DELETE_BATCH = 16
+/** Largest buffer put through the group commit (one chunk, copied while pending). */
+const SMALL_PUT = 1024 * 1024
 
 export const rowToRun = (r: RunRow): RunRecord => ({
   key: r.key as CacheKey,
@@ -218,7 +224,6 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
     ),
     deleteUpload: db.prepare("DELETE FROM uploads WHERE id = ?"),
     maxChunk: db.prepare("SELECT max(idx) FROM chunks WHERE blob = ?").pluck(),
-    touch: db.prepare("UPDATE artifacts SET last_used_at = max(last_used_at, ?) WHERE hash = ?"),
     lookup: db.prepare(
       `SELECT r.* FROM bindings b JOIN runs r ON r.id = b.run JOIN artifacts a ON a.hash = b.output
        WHERE b.key = ?`
@@ -235,38 +240,34 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
          ended_at = excluded.ended_at
        WHERE excluded.ended_at >= bindings.ended_at`
     ),
+    // Many keys in one statement: the keys travel as one JSON array.
+    lookupMany: db.prepare(
+      `SELECT b.key, b.output, r.pipeline, r.stage, r.started_at AS startedAt, r.ended_at AS endedAt
+       FROM json_each(?) k JOIN bindings b ON b.key = k.value JOIN runs r ON r.id = b.run
+       WHERE EXISTS (SELECT 1 FROM artifacts a WHERE a.hash = b.output)`
+    ),
     lastRun: db.prepare("SELECT * FROM runs WHERE pipeline = ? AND stage = ? ORDER BY id DESC LIMIT 1"),
+    lastRuns: db.prepare(
+      `SELECT r.* FROM json_each(?) s
+       JOIN runs r ON r.id = (SELECT max(id) FROM runs WHERE pipeline = ? AND stage = s.value)`
+    ),
     bindingFor: db.prepare("SELECT output FROM bindings WHERE key = ?").pluck(),
+    pipelineUses: db.prepare("SELECT hash FROM pipeline_uses WHERE pipeline = ?").pluck(),
     abandoned: db.prepare("SELECT id, pid, host, touched_at FROM uploads")
   }
 
-  const artifactRow = (hash: string): ArtifactRow | undefined => st.artifact.get(hash) as ArtifactRow | undefined
-  const hasArtifact = (hash: string): boolean => st.hasArtifact.get(hash) !== undefined
-  const readChunk = (blob: number, idx: number): Buffer | undefined => st.chunk.get(blob, idx) as Buffer | undefined
+  // ---- small writes and LRU touches: group-committed (see groupCommit.ts) ---
+  const batch = makeGroupCommit(db, { now, host }, options.groupCommit)
+  const touch = (hash: string): void => batch.touch(hash)
+  /** Buffers up to this size are group-committed; larger ones stream through an upload. */
+  const smallPut = Math.min(chunkSize, SMALL_PUT)
 
-  // ---- LRU touches: batched, so 10,000 cache hits cost one transaction -----
-  const pendingTouches = new Map<string, number>()
-  let flushScheduled = false
-  const flushTouches = (): void => {
-    flushScheduled = false
-    if (pendingTouches.size === 0 || !db.open) return
-    const entries = [...pendingTouches]
-    pendingTouches.clear()
-    try {
-      db.transaction(() => {
-        for (const [hash, t] of entries) st.touch.run(t, hash)
-      }).immediate()
-    } catch {
-      // LRU times are advisory: a busy database must not fail a cache hit.
-    }
+  const artifactRow = (hash: string): ArtifactRow | undefined => {
+    if (batch.hasArtifact(hash)) batch.flush()
+    return st.artifact.get(hash) as ArtifactRow | undefined
   }
-  const touch = (hash: string): void => {
-    pendingTouches.set(hash, now())
-    if (!flushScheduled) {
-      flushScheduled = true
-      setImmediate(flushTouches)
-    }
-  }
+  const hasArtifact = (hash: string): boolean => batch.hasArtifact(hash) || st.hasArtifact.get(hash) !== undefined
+  const readChunk = (blob: number, idx: number): Buffer | undefined => st.chunk.get(blob, idx) as Buffer | undefined
 
   // ---- blobs -----------------------------------------------------------------
   /** Delete a blob's chunks in short transactions, then its uploads row. */
@@ -609,6 +610,11 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
                   touch(hash)
                   return Effect.succeed(hash as ContentHash)
                 }
+                if (body.byteLength <= smallPut)
+                  return sql("putArtifact", () => {
+                    batch.addArtifact(hash, kind, body)
+                    return hash as ContentHash
+                  })
                 return upload(kind, [body], hash)
               })
           )
@@ -637,52 +643,72 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
 
     lookup: (key) =>
       sql("lookup", () => {
+        if (batch.hasBinding(key)) batch.flush()
         const row = st.lookup.get(key) as RunRow | undefined
         if (row === undefined) return Option.none()
         touch(row.output as string)
         return Option.some(rowToRun(row))
       }),
 
+    lookupMany: (keys) =>
+      sql("lookup", () => {
+        const hits = new Map<CacheKey, CacheHit>()
+        if (keys.length === 0) return hits
+        if (keys.some(batch.hasBinding)) batch.flush()
+        for (const hit of st.lookupMany.all(JSON.stringify(keys)) as Array<CacheHit>) {
+          touch(hit.output)
+          hits.set(hit.key, hit)
+        }
+        return hits
+      }),
+
     recordRun: (run) =>
       Effect.flatMap(
-        sql("recordRun", () => ({
-          uid: randomUUID(),
-          key: run.key,
-          pipeline: run.pipeline,
-          stage: run.stage,
-          stage_kind: run.stageKind,
-          preimage: JSON.stringify(run.preimage ?? null),
-          params: JSON.stringify(run.params ?? null),
-          inputs: JSON.stringify(run.inputs),
-          output: run.output,
-          output_kind: run.outputKind,
-          status: run.status,
-          started_at: run.startedAt,
-          ended_at: run.endedAt,
-          metrics: run.metrics === null ? null : JSON.stringify(run.metrics),
-          log_tail: run.logTail,
-          error: run.error
-        })),
-        (row) =>
-          Effect.flatMap(
-            sql("recordRun", () =>
-              db.transaction(() => {
-                const binds = run.status === "ok" && run.output !== null
-                if (binds && !hasArtifact(run.output as string)) return false
-                const id = Number(st.insertRun.run(row).lastInsertRowid)
-                if (binds) bindRunRow(id, run.key, run.output as string, run.endedAt)
-                return true
-              }).immediate()
-            ),
-            (ok) => (ok ? Effect.void : Effect.fail(new MissingArtifact({ hash: run.output as string })))
-          )
+        sql("recordRun", () => {
+          const binds = run.status === "ok" && run.output !== null
+          if (binds && !hasArtifact(run.output as string)) return false
+          const row: RunParams = {
+            uid: randomUUID(),
+            key: run.key,
+            pipeline: run.pipeline,
+            stage: run.stage,
+            stage_kind: run.stageKind,
+            preimage: JSON.stringify(run.preimage ?? null),
+            params: JSON.stringify(run.params ?? null),
+            inputs: JSON.stringify(run.inputs),
+            output: run.output,
+            output_kind: run.outputKind,
+            status: run.status,
+            started_at: run.startedAt,
+            ended_at: run.endedAt,
+            metrics: run.metrics === null ? null : JSON.stringify(run.metrics),
+            log_tail: run.logTail,
+            error: run.error
+          }
+          batch.addRun(row)
+          return true
+        }),
+        (ok) => (ok ? Effect.void : Effect.fail(new MissingArtifact({ hash: run.output as string })))
       ),
 
     lastRun: (pipeline, stage) =>
-      sql("lastRun", () => Option.map(Option.fromNullable(st.lastRun.get(pipeline, stage) as RunRow | undefined), rowToRun)),
+      sql("lastRun", () => {
+        batch.flush()
+        return Option.map(Option.fromNullable(st.lastRun.get(pipeline, stage) as RunRow | undefined), rowToRun)
+      }),
+
+    lastRuns: (pipeline, stages) =>
+      sql("lastRun", () => {
+        const last = new Map<string, RunRecord>()
+        if (stages.length === 0) return last
+        batch.flush()
+        for (const row of st.lastRuns.all(JSON.stringify(stages), pipeline) as RunRow[]) last.set(row.stage, rowToRun(row))
+        return last
+      }),
 
     runs: (filter: RunFilter = {}) =>
       sql("runs", () => {
+        batch.flush()
         const where: string[] = []
         const args: unknown[] = []
         const eq = (col: string, v: unknown) => {
@@ -706,22 +732,27 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
       }),
 
     markPipelineUse: (pipeline, outputs) =>
-      sql("markPipelineUse", () =>
+      sql("markPipelineUse", () => {
+        batch.flush()
+        const next = new Set<string>(outputs)
         db.transaction(() => {
-          db.prepare("DELETE FROM pipeline_uses WHERE pipeline = ?").run(pipeline)
-          const ins = db.prepare("INSERT OR IGNORE INTO pipeline_uses(pipeline, hash) VALUES (?, ?)")
-          for (const h of outputs) ins.run(pipeline, h)
+          // A re-run usually uses the same set: rewrite it only when it changed.
+          const current = st.pipelineUses.all(pipeline) as Array<string>
+          if (current.length !== next.size || current.some((h) => !next.has(h))) {
+            db.prepare("DELETE FROM pipeline_uses WHERE pipeline = ?").run(pipeline)
+            db.prepare("INSERT OR IGNORE INTO pipeline_uses(pipeline, hash) SELECT ?, value FROM json_each(?)").run(pipeline, JSON.stringify([...next]))
+          }
           db.prepare(
             "INSERT INTO pipelines(pipeline, used_at) VALUES (?, ?) ON CONFLICT(pipeline) DO UPDATE SET used_at = excluded.used_at"
           ).run(pipeline, now())
         }).immediate()
-      ),
+      }),
 
     ls: (options: LsOptions = {}) => sql("ls", () => listArtifacts(options)),
 
     stats: () =>
       sql("stats", () => {
-        flushTouches()
+        batch.flush()
         const one = (q: string): number => (db.prepare(q).pluck().get() as number | null) ?? 0
         const byKind = { value: { count: 0, bytes: 0 }, tensors: { count: 0, bytes: 0 }, checkpoint: { count: 0, bytes: 0 }, table: { count: 0, bytes: 0 } }
         for (const r of db.prepare("SELECT kind, count(*) AS n, coalesce(sum(size), 0) AS b FROM artifacts GROUP BY kind").all() as Array<{ kind: ArtifactKind; n: number; b: number }>)
@@ -749,6 +780,7 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
 
     verify: (options: VerifyOptions = {}) =>
       Effect.gen(function* () {
+        yield* sql("verify", batch.flush)
         const hashes: string[] = options.hashes
           ? [...options.hashes]
           : yield* sql("verify", () => db.prepare("SELECT hash FROM artifacts ORDER BY hash").pluck().all() as string[])
@@ -781,7 +813,7 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
 
     gc: (options: GcOptions = {}) =>
       sql("gc", () => {
-        flushTouches()
+        batch.flush()
         const abandonedUploads = options.dryRun ? 0 : sweepAbandoned()
         const rows = db
           .prepare(
@@ -833,7 +865,7 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
       }),
 
     pin: (target) =>
-      Effect.flatMap(sql("pin", () => resolveTarget(target)), (hash): Effect.Effect<ContentHash, CacheError> =>
+      Effect.flatMap(sql("pin", () => (batch.flush(), resolveTarget(target))), (hash): Effect.Effect<ContentHash, CacheError> =>
         hash === undefined
           ? Effect.fail(new UnknownTarget({ target }))
           : sql("pin", () => {
@@ -845,6 +877,7 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
     unpin: (target) =>
       Effect.flatMap(
         sql("unpin", () => {
+          batch.flush()
           const pinned = db.prepare("SELECT 1 FROM pins WHERE hash = ?").pluck().get(target) !== undefined
           return pinned ? target : resolveTarget(target)
         }),
@@ -857,12 +890,12 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
               })
       ),
 
-    exportTo: (file, filter) => exportStore(internals, file, filter),
-    importFrom: (file) => importStore(internals, file)
+    exportTo: (file, filter) => Effect.zipRight(sql("exportTo", batch.flush), exportStore(internals, file, filter)),
+    importFrom: (file) => Effect.zipRight(sql("importFrom", batch.flush), importStore(internals, file))
   }
 
   function listArtifacts(options: LsOptions & { hash?: string }): ArtifactInfo[] {
-    flushTouches()
+    batch.flush()
     const where: string[] = []
     const args: unknown[] = []
     if (options.hash !== undefined) {
@@ -905,7 +938,12 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
       const cp = checkpointer
       checkpointer = null
       if (cp !== null) await cp.close()
-      flushTouches()
+      batch.dispose()
+      try {
+        batch.flush()
+      } catch {
+        // Lost writes are stages that re-run; nothing partial was written.
+      }
       try {
         if (!memory) db.pragma("wal_checkpoint(PASSIVE)")
       } catch {

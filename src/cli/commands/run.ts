@@ -19,7 +19,6 @@ import { loadAndResolve } from "./common.js"
 import { CacheStore, type ContentHash } from "../../cache/CacheStore.js"
 import { decodeTable } from "../../cache/codec.js"
 import { evalReportFromRuns } from "../../eval/report.js"
-import { latestPerStage } from "../results.js"
 
 /**
  * `--backend NAME` was refused by the backend module.
@@ -89,8 +88,10 @@ export const runCommand = (cmd: Extract<Command, { _tag: "run" }>, io: CliIO) =>
         // A study's results table under the summary (not in --json: stdout is NDJSON there).
         if (!cmd.json) {
           const cache = yield* CacheStore
-          const runs = yield* cache.runs({ pipeline: pipeline.name }).pipe(Effect.orElseSucceed(() => []))
-          const report = yield* evalReportFromRuns(latestPerStage(runs), (h) => Effect.flatMap(cache.readArtifact(h as ContentHash), decodeTable), {
+          // The latest run of each stage of this DAG (one query, not the pipeline's whole history).
+          const last = yield* cache.lastRuns(pipeline.name, dag.nodes.map((n) => n.name)).pipe(Effect.orElseSucceed(() => new Map()))
+          const runs = dag.nodes.flatMap((n) => (last.has(n.name) ? [last.get(n.name)!] : []))
+          const report = yield* evalReportFromRuns(runs, (h) => Effect.flatMap(cache.readArtifact(h as ContentHash), decodeTable), {
             format: "text"
           }).pipe(Effect.orElseSucceed(() => null))
           if (report !== null) io.stdout(`\n${report.text}${report.text.endsWith("\n") ? "" : "\n"}`)

@@ -3,6 +3,8 @@
  * tests. Usage:
  *   child.ts slow-write PATH SIZE CHUNK SEED   stream an artifact, printing "piece N" as it goes
  *   child.ts mix PATH ID COUNT                 puts, runs, lookups and reads; prints a JSON summary
+ *   child.ts small-writes PATH                 small puts and run records without end (group-committed),
+ *                                              printing "wrote N" every 50
  */
 import { Effect, Option } from "effect"
 import { make } from "../../../src/cache/CacheStore.js"
@@ -68,10 +70,30 @@ const mix = (id: number, count: number) =>
     })
   )
 
+const smallWrites = () =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const s = yield* make(path)
+      for (let i = 0; ; i++) {
+        const h = yield* s.putArtifact("value", bytes(1 + (i % 700), 7_000 + i))
+        yield* s.recordRun({
+          key: `small-${i}` as CacheKey, pipeline: "small.ts", stage: `s${i}`, stageKind: "Small", preimage: { i },
+          params: { i }, inputs: {}, output: h, outputKind: "value", status: "ok", startedAt: i, endedAt: i + 1,
+          metrics: null, logTail: "", error: null
+        })
+        // Yield now and then, so timed flushes happen too (a kill lands between and inside batches).
+        if (i % 10 === 9) yield* Effect.promise(() => new Promise((r) => setImmediate(r)))
+        if (i % 50 === 49) process.stdout.write(`wrote ${i + 1}\n`)
+      }
+    })
+  )
+
 const main =
   mode === "slow-write"
     ? slowWrite(Number(args[0]), Number(args[1]), Number(args[2]))
-    : mix(Number(args[0]), Number(args[1]))
+    : mode === "small-writes"
+      ? smallWrites()
+      : mix(Number(args[0]), Number(args[1]))
 
 Effect.runPromise(main).catch((e) => {
   process.stderr.write(`child failed: ${e instanceof Error ? e.stack : String(e)}\n`)
