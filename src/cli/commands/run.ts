@@ -66,8 +66,12 @@ export const initBackend = (name: string | undefined): Effect.Effect<{ readonly 
 export const runCommand = (cmd: Extract<Command, { _tag: "run" }>, io: CliIO) =>
   Effect.gen(function* () {
     const { dag, only, force, pipeline } = yield* loadAndResolve(cmd.file, cmd.set, cmd.only, cmd.force)
-    const backend = yield* initBackend(cmd.backend)
-    if (backend.notice !== undefined) io.stderr(`${backend.notice}\n`)
+    // Loading the backend (TensorFlow.js, native kernels) takes a second or more: a named
+    // --backend is checked up front (a bad name is an argument error, nothing written), the
+    // automatic choice is made only when some stage will actually run.
+    const explicit = cmd.backend === undefined ? undefined : yield* initBackend(cmd.backend)
+    const chooseBackend = (needed: boolean) =>
+      explicit !== undefined || !needed ? Effect.succeed(explicit ?? { description: undefined, notice: undefined }) : initBackend(undefined)
     return yield* Effect.scoped(
       Effect.gen(function* () {
         const pubsub = yield* PubSub.unbounded<EngineEvent>()
@@ -80,6 +84,8 @@ export const runCommand = (cmd: Extract<Command, { _tag: "run" }>, io: CliIO) =>
         const unregister = io.onInterrupt(() => Deferred.unsafeDone(stop, Exit.void))
         yield* Effect.addFinalizer(() => Effect.sync(unregister))
         const plan = yield* makePlan(dag, { only, force })
+        const backend = yield* chooseBackend(plan.selected.some((i) => plan.entries[i]!.action === "run"))
+        if (backend.notice !== undefined) io.stderr(`${backend.notice}\n`)
         const result = yield* execute(plan, { jobs: cmd.jobs, failFast: cmd.failFast, backend: backend.description, stop }).pipe(
           Effect.provideService(EventSink, fromPubSub(pubsub))
         )
