@@ -375,9 +375,10 @@ const sweptParams = (rows: ReadonlyArray<ResultRow>): Array<{ method: string; pa
 /**
  * Every plot the tables support: a heat map per group with an accuracy
  * matrix of at least two sessions, the session curves when some group has
- * two or more evaluated sessions, and a trade-off plot per swept numeric
+ * two or more evaluated sessions, a trade-off plot per swept numeric
  * parameter of a method (alpha first), with the pretrained model as a
- * reference point.
+ * reference point, and, when several methods sweep one parameter, a plot
+ * of all their curves with every other method as a reference point.
  *
  * @since 0.1.0
  * @category constructors
@@ -402,6 +403,11 @@ export const resultPlots = (tables: ReadonlyArray<EvalTable> | EvalTable, pretra
   for (const { method, param } of params) {
     const mine = rows.filter((r) => (r.method === method && r.setting[param] !== undefined) || r.method === pretrainedMethod)
     plots.push({ name: fileStem(`tradeoff-${method}-${param}`), spec: tradeoffSpec(mine, param, `${method}: target vs. zero-shot accuracy over ${param}`) })
+  }
+  // Several methods swept over one parameter: one plot comparing their curves, every other row a reference point.
+  for (const param of [...new Set(params.map((x) => x.param))]) {
+    if (params.filter((x) => x.param === param).length < 2) continue
+    plots.push({ name: fileStem(`tradeoff-${param}`), spec: tradeoffSpec(rows, param, `Target vs. zero-shot accuracy over ${param}, every method`) })
   }
   return plots
 }

@@ -93,6 +93,20 @@ describe("plots", () => {
     assert.ok(svg.includes("Y-axis titled 'Target accuracy (UT-Acc)'"))
   })
 
+  it("two methods swept over alpha: a plot of both curves with the other rows as references", async () => {
+    const wise = [0.25, 0.75].flatMap((alpha) => [
+      ...evalRecords({ method: "wise-ft", setting: { alpha }, session: 0 }, { task: "coco", role: "target" }, { top1: 0.5 + alpha / 5 }),
+      ...evalRecords({ method: "wise-ft", setting: { alpha }, session: 0 }, { task: "cifar", role: "zeroshot" }, { top1: 0.6 - alpha / 5 }),
+    ])
+    const plots = resultPlots([...table, ...wise])
+    assert.deepEqual(plots.filter((p) => p.name.startsWith("tradeoff")).map((p) => p.name), ["tradeoff-vr-lwf-alpha", "tradeoff-wise-ft-alpha", "tradeoff-alpha"])
+    const svg = await svgOf(plots.find((p) => p.name === "tradeoff-alpha")!.spec)
+    await assertValidSvg(svg)
+    assert.equal(count(markGroup(svg, "symbol", "settings"), "<path"), 3 + 2)
+    assert.ok(svg.includes(">vr-lwf</text>") && svg.includes(">wise-ft</text>"))
+    assert.ok(svg.includes(">pretrained</text>"))
+  })
+
   it("resultPlots picks the plots the tables support and writePlots writes SVG and PNG", async () => {
     const plots = resultPlots(table)
     assert.deepEqual(plots.map((p) => p.name), ["heatmap-ft", "session-curves", "tradeoff-vr-lwf-alpha"])
