@@ -165,6 +165,8 @@ export interface CacheStats {
   /** Size of the SQLite file and its WAL on disk (0 in memory). */
   readonly fileBytes: number
   readonly walBytes: number
+  /** Bytes of the large artifacts kept as files beside the database (0 in memory). */
+  readonly blobFileBytes: number
 }
 
 /**

@@ -52,7 +52,7 @@ export const formatStats = (s: CacheStats): string => {
     `keys       ${s.keys}`,
     `runs       ${s.runs} (ok ${s.runsByStatus.ok}, failed ${s.runsByStatus.failed}, interrupted ${s.runsByStatus.interrupted})`,
     `protected  ${s.pinned} pinned, ${s.protected} used by the last run of ${s.pipelines} pipeline(s)`,
-    `on disk    ${formatBytes(s.fileBytes)} + WAL ${formatBytes(s.walBytes)}`,
+    `on disk    ${formatBytes(s.fileBytes)} + WAL ${formatBytes(s.walBytes)}${s.blobFileBytes > 0 ? ` + blob files ${formatBytes(s.blobFileBytes)}` : ""}`,
     ...(s.incompleteUploads > 0 ? [`uploads    ${s.incompleteUploads} in progress or abandoned`] : [])
   ].join("\n")
 }

@@ -2,6 +2,7 @@ import { describe, it } from "node:test"
 import assert from "node:assert/strict"
 import { spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
+import { existsSync, readdirSync } from "node:fs"
 import { join } from "node:path"
 import Database from "better-sqlite3"
 import { Effect, Option } from "effect"
@@ -55,7 +56,9 @@ const start = (args: string[]): Child => {
 }
 
 describe("processes sharing one store", () => {
-  it("a SIGKILL mid-write leaves the store consistent with nothing partial visible; the write then succeeds", async () => {
+  // As chunk rows (under the file threshold) and as a blob file (over it).
+  for (const [mode, threshold] of [["chunk rows", []], ["a blob file", [String(1024 * 1024)]]] as const)
+  it(`a SIGKILL mid-write (${mode}) leaves the store consistent with nothing partial visible; the write then succeeds`, async () => {
     const { dir, cleanup } = tempDir()
     try {
       const path = join(dir, "c.sqlite")
@@ -64,7 +67,7 @@ describe("processes sharing one store", () => {
       const expected = sha256(bytes(SIZE, 5))
       // Kill at several points of the write: early, middle, and some time after the middle.
       for (const [after, delayMs] of [[1, 0], [40, 0], [60, 25]]) {
-        const c = start(["slow-write", path, String(SIZE), String(CHUNK), "5"])
+        const c = start(["slow-write", path, String(SIZE), String(CHUNK), "5", ...threshold])
         await c.waitFor((l) => l === `piece ${after}`)
         if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs))
         c.kill()
@@ -87,9 +90,10 @@ describe("processes sharing one store", () => {
         const raw = new Database(path, { readonly: true })
         assert.equal(raw.prepare("SELECT count(*) FROM chunks").pluck().get(), 0, "no orphan chunks")
         raw.close()
+        assert.deepEqual(existsSync(`${path}.blobs`) ? readdirSync(`${path}.blobs`) : [], [], "no partial blob file")
       }
       // The retried write succeeds.
-      const ok = start(["slow-write", path, String(SIZE), String(CHUNK), "5"])
+      const ok = start(["slow-write", path, String(SIZE), String(CHUNK), "5", ...threshold])
       const x = await ok.exited
       assert.equal(x.code, 0, x.stderr)
       assert.ok(ok.lines.includes(`done ${expected}`))

@@ -1,5 +1,6 @@
 import { describe, it } from "node:test"
 import assert from "node:assert/strict"
+import { readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import Database from "better-sqlite3"
 import { spawnSync } from "node:child_process"
@@ -384,6 +385,152 @@ describe("group commit of small writes", () => {
       // Four pending writes (two stages) fill a batch: the next write flushes it first.
       assert.deepEqual(seen, [0, 0, 2, 2, 4, 5])
       assert.equal(committed(), 6, "close flushes what is pending")
+    } finally {
+      cleanup()
+    }
+  })
+})
+
+describe("large artifacts in blob files", () => {
+  const T = 64 // file threshold: bodies over 64 bytes go to a file (chunks of C = 16 below)
+  const opts = { chunkSize: C, fileThreshold: T }
+  const blobFiles = (path: string): Array<string> => {
+    try {
+      return readdirSync(`${path}.blobs`).sort()
+    } catch {
+      return []
+    }
+  }
+
+  it("round-trips bodies under, at and over the threshold; only those over it become one file", async () => {
+    const { dir, cleanup } = tempDir()
+    try {
+      const path = join(dir, "c.sqlite")
+      const sizes = [0, 1, T - 1, T, T + 1, 5 * T + 3]
+      const r = await withStore(
+        (s) =>
+          Effect.gen(function* () {
+            const out: Array<{ n: number; hash: string; whole: Uint8Array; streamed: Uint8Array; fromBuffer: string }> = []
+            for (const n of sizes) {
+              const d = bytes(n, 20 + n)
+              const hash = yield* s.putArtifact("checkpoint", pieces(d, [5, 17, 3]))
+              const fromBuffer = yield* s.putArtifact("checkpoint", d)
+              const whole = yield* s.readArtifact(hash)
+              const streamed = Buffer.concat(Chunk.toReadonlyArray(yield* Stream.runCollect(s.streamArtifact(hash))))
+              out.push({ n, hash, whole, streamed, fromBuffer })
+            }
+            return { out, stats: yield* s.stats(), verify: yield* s.verify() }
+          }),
+        path,
+        opts
+      )
+      for (const { n, hash, whole, streamed, fromBuffer } of r.out) {
+        const d = bytes(n, 20 + n)
+        assert.equal(hash, sha256(d))
+        assert.equal(fromBuffer, hash, "a buffer put of the same bytes is the same artifact")
+        assert.ok(Buffer.from(whole).equals(Buffer.from(d)), `whole read of ${n} bytes`)
+        assert.ok(Buffer.from(streamed).equals(Buffer.from(d)), `streamed read of ${n} bytes`)
+      }
+      assert.equal(blobFiles(path).length, 2, "one file for each of the two bodies over the threshold, none for the repeated put")
+      assert.equal(r.stats.blobFileBytes, T + 1 + 5 * T + 3)
+      assert.deepEqual([r.verify.checked, r.verify.corrupt.length, r.verify.sqlite], [sizes.length, 0, "ok"])
+      const raw = new Database(path, { readonly: true })
+      assert.equal(raw.prepare("SELECT count(*) FROM artifacts WHERE file = 1").pluck().get(), 2)
+      assert.equal(raw.prepare("SELECT count(*) FROM chunks c JOIN artifacts a ON a.blob = c.blob WHERE a.file = 1").pluck().get(), 0)
+      assert.equal(raw.prepare("SELECT count(*) FROM uploads").pluck().get(), 0)
+      raw.close()
+    } finally {
+      cleanup()
+    }
+  })
+
+  it("detects a tampered, truncated or missing blob file; verify --remove drops it and its file", async () => {
+    const { dir, cleanup } = tempDir()
+    try {
+      const path = join(dir, "c.sqlite")
+      const [a, b, c] = await withStore(
+        (s) => Effect.all([s.putArtifact("checkpoint", bytes(300, 1)), s.putArtifact("checkpoint", bytes(300, 2)), s.putArtifact("checkpoint", bytes(300, 3))]),
+        path,
+        opts
+      )
+      const raw = new Database(path, { readonly: true })
+      const fileOf = (h: string) => join(`${path}.blobs`, String(raw.prepare("SELECT blob FROM artifacts WHERE hash = ?").pluck().get(h)))
+      const [fa, fb, fc] = [fileOf(a), fileOf(b), fileOf(c)]
+      raw.close()
+      const t = readFileSync(fa)
+      t[100] ^= 1
+      writeFileSync(fa, t)
+      truncateSync(fb, 200)
+      rmSync(fc)
+      const r = await withStore(
+        (s) =>
+          Effect.gen(function* () {
+            const reads = yield* Effect.forEach([a, b, c], (h) => Effect.flip(s.readArtifact(h)))
+            const streams = yield* Effect.forEach([a, b, c], (h) => Effect.flip(Stream.runDrain(s.streamArtifact(h))))
+            const verify = yield* s.verify({ remove: true })
+            return { reads, streams, verify, stats: yield* s.stats() }
+          }),
+        path,
+        opts
+      )
+      for (const e of [...r.reads, ...r.streams]) assert.equal(e._tag, "CorruptArtifact")
+      assert.match((r.reads[2] as { detail: string }).detail, /missing/)
+      assert.deepEqual(r.verify.corrupt.map((x) => x.hash).sort(), [a, b, c].sort())
+      assert.equal(r.verify.removed, 3)
+      assert.equal(r.stats.artifacts, 0)
+      assert.deepEqual(blobFiles(path), [], "evicting removed the files")
+    } finally {
+      cleanup()
+    }
+  })
+
+  it("a failing body past the threshold leaves no file; gc evicts files and sweeps orphans", async () => {
+    const { dir, cleanup } = tempDir()
+    try {
+      const path = join(dir, "c.sqlite")
+      async function* failing(): AsyncGenerator<Uint8Array> {
+        yield bytes(200, 1)
+        throw new Error("source broke")
+      }
+      const r = await withStore(
+        (s) =>
+          Effect.gen(function* () {
+            const err = yield* Effect.flip(s.putArtifact("checkpoint", failing()))
+            const filesAfterFailure = blobFiles(path)
+            yield* s.putArtifact("checkpoint", bytes(500, 4))
+            writeFileSync(join(`${path}.blobs`, "999"), "orphan")
+            const gc = yield* s.gc({ maxBytes: 0 })
+            return { err, filesAfterFailure, gc, stats: yield* s.stats() }
+          }),
+        path,
+        opts
+      )
+      assert.equal(r.err._tag, "StoreFailed")
+      assert.deepEqual(r.filesAfterFailure, [])
+      assert.equal(r.gc.evicted.length, 1)
+      assert.equal(r.gc.abandonedUploads, 1, "the orphan file is swept")
+      assert.deepEqual(blobFiles(path), [])
+      assert.equal(r.stats.blobFileBytes, 0)
+    } finally {
+      cleanup()
+    }
+  })
+
+  it("opens a version-1 store (no file column) and migrates it", async () => {
+    const { dir, cleanup } = tempDir()
+    try {
+      const path = join(dir, "c.sqlite")
+      const h = await withStore((s) => s.putArtifact("value", bytes(10, 1)), path)
+      const raw = new Database(path)
+      raw.exec("ALTER TABLE artifacts DROP COLUMN file")
+      raw.prepare("UPDATE meta SET v = '1' WHERE k = 'schema'").run()
+      raw.close()
+      const r = await withStore((s) => Effect.all([s.readArtifact(h), s.putArtifact("checkpoint", bytes(300, 2))]), path, opts)
+      assert.equal(r[0].byteLength, 10)
+      const check = new Database(path, { readonly: true })
+      assert.equal(check.prepare("SELECT v FROM meta WHERE k = 'schema'").pluck().get(), "2")
+      assert.equal(check.prepare("SELECT file FROM artifacts WHERE hash = ?").pluck().get(r[1]), 1)
+      check.close()
     } finally {
       cleanup()
     }

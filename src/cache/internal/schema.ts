@@ -2,7 +2,8 @@
  * The store's SQLite schema and connection settings.
  *
  * Results: `artifacts` (content hash -> blob id, size, LRU time) and `chunks`
- * (blob id, index -> bytes). Chunks are owned by a blob id, not by a hash,
+ * (blob id, index -> bytes), or for large artifacts one file per blob id
+ * (`artifacts.file = 1`, see blobFiles.ts). Chunks are owned by a blob id, not by a hash,
  * because the hash is only known once the last byte is written: a write
  * fills a staging `uploads` row's blob, then publishes it under its hash in
  * one short transaction without moving any bytes.
@@ -15,8 +16,17 @@
  */
 import type Database from "better-sqlite3"
 
-/** Bumped on any incompatible schema change; checked on open. */
-export const SCHEMA_VERSION = 1
+/**
+ * Bumped on any incompatible schema change; checked on open. Version 2 added
+ * `artifacts.file` (large artifacts' bytes in a file, see blobFiles.ts);
+ * a version-1 store is migrated on open (`MIGRATIONS`).
+ */
+export const SCHEMA_VERSION = 2
+
+/** SQL that brings a store from version `k` to `k + 1`. */
+export const MIGRATIONS: Readonly<Record<number, string>> = {
+  1: "ALTER TABLE artifacts ADD COLUMN file INTEGER NOT NULL DEFAULT 0"
+}
 
 /** Format tag of export files. */
 export const EXPORT_FORMAT = "clipcl-cache-export"
@@ -52,7 +62,9 @@ CREATE TABLE IF NOT EXISTS artifacts(
   size INTEGER NOT NULL,
   chunks INTEGER NOT NULL,
   created_at INTEGER NOT NULL,
-  last_used_at INTEGER NOT NULL
+  last_used_at INTEGER NOT NULL,
+  -- 1: the bytes are the file <db>.blobs/<blob> (no chunk rows)
+  file INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS artifacts_by_use ON artifacts(last_used_at);
 CREATE TABLE IF NOT EXISTS chunks(

@@ -40,8 +40,20 @@ import type {
   VerifyOptions,
   VerifyReport
 } from "../CacheStore.js"
-import { configure, DDL, SCHEMA_VERSION } from "./schema.js"
-import { startCheckpointer, type Checkpointer } from "./checkpointer.js"
+import { configure, DDL, MIGRATIONS, SCHEMA_VERSION } from "./schema.js"
+import {
+  blobDir,
+  blobFileSize,
+  closeBlobFile,
+  createBlobFile,
+  ensureBlobDir,
+  listBlobFiles,
+  openBlobFile,
+  readAt,
+  readBlobFileSync,
+  removeBlobFile,
+  type BlobFileWriter
+} from "./blobFiles.js"
 import { exportStore, importStore } from "./transfer.js"
 import { makeGroupCommit, type GroupCommitOptions, type RunParams } from "./groupCommit.js"
 
@@ -62,10 +74,12 @@ export interface CacheStoreOptions {
   /** Clock (epoch ms), for tests of age-based gc. */
   readonly now?: () => number
   /**
-   * Run WAL checkpoints of large writes on a worker thread (default true);
-   * false leaves them to SQLite on the writing thread.
+   * Artifacts larger than this many bytes are stored as one file beside the
+   * database instead of chunk rows (default 32 MiB; an in-memory store
+   * never uses files). Up to this many bytes of a streamed put are held in
+   * memory until its size is known to be under or over it.
    */
-  readonly backgroundCheckpoints?: boolean
+  readonly fileThreshold?: number
   /** Batching of small writes (see groupCommit.ts). */
   readonly groupCommit?: GroupCommitOptions
 }
@@ -79,7 +93,8 @@ export interface StoreInternals {
   readonly fail: (operation: string) => (cause: unknown) => StoreFailed
   readonly hasArtifact: (hash: string) => boolean
   readonly artifactRow: (hash: string) => ArtifactRow | undefined
-  readonly readChunk: (blob: number, idx: number) => Buffer | undefined
+  /** An artifact's bytes in pieces (chunk rows or its blob file); throws CorruptArtifact when parts are missing. */
+  readonly pieces: (row: ArtifactRow) => Iterable<Buffer>
   readonly upload: (
     kind: ArtifactKind,
     body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
@@ -96,6 +111,8 @@ export interface ArtifactRow {
   readonly chunks: number
   readonly created_at: number
   readonly last_used_at: number
+  /** 1: the bytes are a blob file (blobFiles.ts), not chunk rows. */
+  readonly file: number
 }
 
 export interface RunRow {
@@ -119,8 +136,8 @@ export interface RunRow {
 }
 
 const DEFAULT_CHUNK = 4 * 1024 * 1024
-/** WAL bytes after which an upload waits for a full checkpoint (see `afterChunk`). */
-const WAL_BARRIER = 1280 * 1024 * 1024
+/** Artifacts larger than this keep their bytes in a blob file (blobFiles.ts). */
+const DEFAULT_FILE_THRESHOLD = 32 * 1024 * 1024
 /** Chunks deleted per transaction when freeing a blob: keeps each write short. */
 const DELETE_BATCH = 16
 /** Largest buffer put through the group commit (one chunk, copied while pending). */
@@ -188,6 +205,9 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
   const staleUploadMs = options.staleUploadMs ?? 6 * 3600_000
   const memory = path === ":memory:"
   if (!memory) mkdirSync(dirname(path), { recursive: true })
+  /** Folder of the blob files, null for an in-memory store. */
+  const blobs = memory ? null : blobDir(path)
+  const fileThreshold = Math.max(0, options.fileThreshold ?? DEFAULT_FILE_THRESHOLD)
   const db = new Database(path)
   try {
     configure(db, options.busyTimeoutMs ?? 15_000)
@@ -195,8 +215,12 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
       db.exec(DDL)
       const v = db.prepare("SELECT v FROM meta WHERE k = 'schema'").pluck().get() as string | undefined
       if (v === undefined) db.prepare("INSERT INTO meta(k, v) VALUES ('schema', ?)").run(String(SCHEMA_VERSION))
-      else if (v !== String(SCHEMA_VERSION))
-        throw new Error(`schema version ${v}, this clipcl reads version ${SCHEMA_VERSION}`)
+      else {
+        let at = Number(v)
+        while (at < SCHEMA_VERSION && MIGRATIONS[at] !== undefined) db.exec(MIGRATIONS[at++]!)
+        if (at !== SCHEMA_VERSION) throw new Error(`schema version ${v}, this clipcl reads version ${SCHEMA_VERSION}`)
+        if (at !== Number(v)) db.prepare("UPDATE meta SET v = ? WHERE k = 'schema'").run(String(at))
+      }
     }).immediate()
   } catch (e) {
     db.close()
@@ -219,8 +243,8 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
     uploadExists: db.prepare("SELECT 1 FROM uploads WHERE id = ?").pluck(),
     insertChunk: db.prepare("INSERT INTO chunks(blob, idx, data) VALUES (?, ?, ?)"),
     publish: db.prepare(
-      `INSERT INTO artifacts(hash, blob, kind, size, chunks, created_at, last_used_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(hash) DO NOTHING`
+      `INSERT INTO artifacts(hash, blob, kind, size, chunks, created_at, last_used_at, file)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(hash) DO NOTHING`
     ),
     deleteUpload: db.prepare("DELETE FROM uploads WHERE id = ?"),
     maxChunk: db.prepare("SELECT max(idx) FROM chunks WHERE blob = ?").pluck(),
@@ -270,7 +294,7 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
   const readChunk = (blob: number, idx: number): Buffer | undefined => st.chunk.get(blob, idx) as Buffer | undefined
 
   // ---- blobs -----------------------------------------------------------------
-  /** Delete a blob's chunks in short transactions, then its uploads row. */
+  /** Delete a blob's chunks in short transactions and its file, then its uploads row. */
   const freeBlob = (blob: number): void => {
     for (;;) {
       const top = st.maxChunk.get(blob) as number | null
@@ -278,6 +302,7 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
       const from = Math.max(0, top - DELETE_BATCH + 1)
       db.transaction(() => db.prepare("DELETE FROM chunks WHERE blob = ? AND idx >= ?").run(blob, from)).immediate()
     }
+    if (blobs !== null) removeBlobFile(blobs, blob)
     st.deleteUpload.run(blob)
   }
 
@@ -297,72 +322,62 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
     return n
   }
 
-  /**
-   * Stream `body` into a fresh blob, hash it on the way, then publish it
-   * under its hash (or drop it if that hash is already stored). Interrupted
-   * or failed writes free their blob; a killed process leaves an uploads row
-   * that the next open or gc sweeps.
-   */
-  // ---- checkpoints during large writes (see checkpointer.ts) -----------------
-  let checkpointer: Checkpointer | null = null
-  let activeUploads = 0
-  /** Chunk bytes written since the WAL was last fully checkpointed. */
-  let walBytes = 0
-  const uploadStarted = (): void => {
-    if (memory || options.backgroundCheckpoints === false) return
-    if (activeUploads++ === 0) {
-      checkpointer ??= startCheckpointer(path)
-      if (checkpointer !== null) db.pragma("wal_autocheckpoint = 0")
+  /** Blob files are created lazily (a store of small artifacts never makes the folder). */
+  let blobDirReady = false
+  const newBlobFile = (blob: number): BlobFileWriter => {
+    if (!blobDirReady) {
+      ensureBlobDir(blobs!)
+      blobDirReady = true
     }
-  }
-  const uploadEnded = (): void => {
-    if (memory || options.backgroundCheckpoints === false) return
-    if (--activeUploads === 0 && db.open) {
-      walBytes = 0
-      const cp = checkpointer
-      if (cp === null) return
-      cp.nudge()
-      // Our own auto-checkpoint stays off until the worker has caught up, or
-      // the next small commit here would checkpoint the whole WAL inline.
-      void cp.whenIdle().then(() => {
-        if (activeUploads === 0 && db.open) db.pragma("wal_autocheckpoint = 1000")
-      })
-    }
-  }
-  /**
-   * After a chunk. No checkpoint runs while an upload streams in: measured on
-   * a quiet 16-core machine, checkpoints running beside the writer (inline,
-   * as SQLite does by default, or on the worker) cost the writer half its
-   * speed, while a WAL left alone takes 1 GiB at ~1.1 GB/s. The worker
-   * checkpoints once the upload ends, off the writer's path. Only every
-   * 1.25 GiB does the writer wait for a full checkpoint, so that the next
-   * commit restarts the WAL from its beginning: that bounds the WAL near
-   * 1.25 GiB however large the artifact.
-   */
-  const afterChunk = (n: number): Effect.Effect<void> => {
-    const cp = checkpointer
-    if (cp === null || memory) return Effect.void
-    walBytes += n
-    if (walBytes < WAL_BARRIER) return Effect.void
-    walBytes = 0
-    return Effect.promise(async () => {
-      await cp.whenIdle()
-      cp.nudge()
-      await cp.whenIdle()
-    })
+    return createBlobFile(blobs!, blob)
   }
 
+  /**
+   * Blob files that no row names (possible only after a power loss lost the
+   * commits naming them). Files are listed before the rows are read: a file
+   * exists only after its uploads row was committed, so a live upload is
+   * never mistaken for an orphan.
+   */
+  const sweepOrphanFiles = (): number => {
+    if (blobs === null) return 0
+    const files = listBlobFiles(blobs)
+    if (files.length === 0) return 0
+    const known = new Set<number>([
+      ...(db.prepare("SELECT blob FROM artifacts WHERE file = 1").pluck().all() as Array<number>),
+      ...(db.prepare("SELECT id FROM uploads").pluck().all() as Array<number>)
+    ])
+    let n = 0
+    for (const id of files)
+      if (!known.has(id)) {
+        removeBlobFile(blobs, id)
+        n++
+      }
+    return n
+  }
+
+  /**
+   * Stream `body` into a fresh blob, hash it on the way, then publish it
+   * under its hash (or drop it if that hash is already stored).
+   *
+   * The first `fileThreshold` bytes are held in memory (in chunk-size
+   * pieces). A body that ends within them becomes chunk rows, each inserted
+   * in its own short transaction; a larger one becomes a blob file
+   * (blobFiles.ts): the held pieces are written to it and the rest streams
+   * straight in, each piece hashed while the kernel copies it. An in-memory
+   * store always uses chunk rows. Interrupted or failed writes free their
+   * blob; a killed process leaves an uploads row that the next open or gc
+   * sweeps (with its chunks and file).
+   */
   const upload = (
     kind: ArtifactKind,
     body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
     expected?: string
-  ): Effect.Effect<ContentHash, CacheError> =>
-    Effect.acquireUseRelease(
+  ): Effect.Effect<ContentHash, CacheError> => {
+    let file: BlobFileWriter | null = null
+    return Effect.acquireUseRelease(
       sql("putArtifact", () => {
         const t = now()
-        const id = Number(st.newUpload.run("writing", process.pid, host, t, t).lastInsertRowid)
-        uploadStarted()
-        return id
+        return Number(st.newUpload.run("writing", process.pid, host, t, t).lastInsertRowid)
       }),
       (blob) =>
         Effect.gen(function* () {
@@ -371,20 +386,31 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
           let idx = 0
           let buf: Buffer | null = null
           let fill = 0
-          let written = 0
-          const write = (data: Uint8Array): void => {
-            st.insertChunk.run(blob, idx, data)
-            written += data.byteLength
-            idx++
-            if ((idx & 15) === 0) st.touchUpload.run(now(), blob)
+          /** Chunks held while it is open whether the body fits under the threshold (null: rows go straight in). */
+          let held: Array<Uint8Array> | null = blobs === null ? null : []
+          let sinceTouch = 0
+          const touchEvery = 16 * chunkSize
+          const touched = (n: number): void => {
+            sinceTouch += n
+            if (sinceTouch >= touchEvery) {
+              sinceTouch = 0
+              st.touchUpload.run(now(), blob)
+            }
           }
-          const take = (piece: Uint8Array): void => {
-            hasher.update(piece)
-            size += piece.byteLength
+          const emit = (data: Uint8Array, copy: boolean): void => {
+            if (held !== null) held.push(copy ? Uint8Array.prototype.slice.call(data) : data)
+            else {
+              st.insertChunk.run(blob, idx, data)
+              touched(data.byteLength)
+            }
+            idx++
+          }
+          /** Cut a piece into chunks (rows, or held). */
+          const cut = (piece: Uint8Array): void => {
             let off = 0
             while (off < piece.byteLength) {
               if (fill === 0 && piece.byteLength - off >= chunkSize) {
-                write(piece.subarray(off, off + chunkSize))
+                emit(piece.subarray(off, off + chunkSize), true)
                 off += chunkSize
                 continue
               }
@@ -394,35 +420,74 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
               fill += n
               off += n
               if (fill === chunkSize) {
-                write(buf)
+                emit(buf, false)
+                // A held buffer is kept: the next chunk needs its own.
+                if (held !== null) buf = null
                 fill = 0
               }
             }
           }
-          yield* Stream.fromAsyncIterable(asyncPieces(body), fail("putArtifact: reading the body")).pipe(
-            Stream.runForEach((piece) =>
-              Effect.flatMap(
-                sql("putArtifact", () => {
-                  const before = written
-                  take(piece)
-                  return written - before
-                }),
-                (n) => (n > 0 ? afterChunk(n) : Effect.void)
-              )
+          const writeFile = (data: Uint8Array, hash: boolean): Effect.Effect<void, StoreFailed> =>
+            // Uninterruptible per piece: a write in flight must finish before the file is closed.
+            Effect.uninterruptible(
+              Effect.tryPromise({
+                try: async () => {
+                  const w = file!.write(data)
+                  if (hash) hasher.update(data)
+                  await w
+                  touched(data.byteLength)
+                },
+                catch: fail("putArtifact: writing the blob file")
+              })
             )
-          )
-          yield* sql("putArtifact", () => {
-            if (fill > 0 && buf !== null) write(buf.subarray(0, fill))
+          /** Past the threshold: open the file and move the held chunks into it. */
+          const toFile = Effect.gen(function* () {
+            file = yield* sql("putArtifact", () => newBlobFile(blob))
+            for (const c of held!) yield* writeFile(c, false)
+            if (fill > 0) yield* writeFile(buf!.subarray(0, fill), false)
+            held = null
+            buf = null
+            fill = 0
           })
+          yield* Stream.fromAsyncIterable(asyncPieces(body), fail("putArtifact: reading the body")).pipe(
+            Stream.runForEach((piece) => {
+              if (file !== null) {
+                size += piece.byteLength
+                return writeFile(piece, true)
+              }
+              return Effect.flatMap(
+                sql("putArtifact", () => {
+                  hasher.update(piece)
+                  size += piece.byteLength
+                  cut(piece)
+                  return held !== null && size > fileThreshold
+                }),
+                (past) => (past ? toFile : Effect.void)
+              )
+            })
+          )
+          if (file !== null) yield* Effect.uninterruptible(Effect.tryPromise({ try: () => file!.finish(), catch: fail("putArtifact: syncing the blob file") }))
+          else
+            yield* sql("putArtifact", () => {
+              if (held !== null) {
+                // Under the threshold: the held chunks become rows after all.
+                const rest = held
+                held = null
+                idx = 0
+                for (const c of rest) emit(c, false)
+              }
+              if (fill > 0 && buf !== null) emit(buf.subarray(0, fill), false)
+            })
           const hash = hasher.digest("hex")
           if (expected !== undefined && expected !== hash)
             return yield* new CorruptArtifact({ hash: expected, actual: hash, detail: "bytes do not match the declared hash" })
+          const inFile = file !== null
           const published = yield* sql("putArtifact", () =>
             db.transaction(() => {
               if (st.uploadExists.get(blob) === undefined)
                 throw new Error("the upload was swept as abandoned before it finished")
               const t = now()
-              const fresh = st.publish.run(hash, blob, kind, size, idx, t, t).changes === 1
+              const fresh = st.publish.run(hash, blob, kind, size, inFile ? 0 : idx, t, t, inFile ? 1 : 0).changes === 1
               if (fresh) st.deleteUpload.run(blob)
               return fresh
             }).immediate()
@@ -435,18 +500,16 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
         }),
       (blob, exit) =>
         Effect.sync(() => {
+          if (exit._tag !== "Failure") return
           try {
-            if (exit._tag === "Failure" && db.open && !hasPublished(blob)) freeBlob(blob)
+            ;(file as BlobFileWriter | null)?.abort()
+            if (db.open && !hasPublished(blob)) freeBlob(blob)
           } catch {
             // Left for the sweep on next open / gc.
           }
-          try {
-            uploadEnded()
-          } catch {
-            // Only the checkpoint cadence is at stake.
-          }
         })
     )
+  }
 
   const hasPublished = (blob: number): boolean =>
     db.prepare("SELECT 1 FROM artifacts WHERE blob = ?").pluck().get(blob) !== undefined
@@ -464,6 +527,9 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
   }
 
   const readAll = (row: ArtifactRow): Effect.Effect<Uint8Array, CacheError> =>
+    row.file === 1 ? readAllFile(row) : readAllRows(row)
+
+  const readAllRows = (row: ArtifactRow): Effect.Effect<Uint8Array, CacheError> =>
     Effect.try({
       try: () => {
         const hasher = createHash("sha256")
@@ -496,6 +562,9 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
     new CorruptArtifact({ hash: row.hash, detail: `stored chunks do not add up to ${row.size} bytes` })
 
   const streamRow = (row: ArtifactRow): Stream.Stream<Uint8Array, CacheError> =>
+    row.file === 1 ? streamFile(row) : streamRows(row)
+
+  const streamRows = (row: ArtifactRow): Stream.Stream<Uint8Array, CacheError> =>
     Stream.suspend(() => {
       const hasher = createHash("sha256")
       let read = 0
@@ -520,18 +589,139 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
       )
     })
 
+  // ---- reads of blob files ---------------------------------------------------
+  /** Bytes per read of a blob file; the next read runs while a piece is hashed or consumed. */
+  const FILE_READ = 16 * 1024 * 1024
+  const READS_IN_FLIGHT = 3
+
+  const openOrCorrupt = (row: ArtifactRow): number => {
+    try {
+      return openBlobFile(blobs!, row.blob)
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") throw new CorruptArtifact({ hash: row.hash, detail: "its blob file is missing" })
+      throw e
+    }
+  }
+  const fileSizeMismatch = (row: ArtifactRow) =>
+    new CorruptArtifact({ hash: row.hash, detail: `its blob file does not hold ${row.size} bytes` })
+  const checkHash = (row: ArtifactRow, hasher: ReturnType<typeof createHash>): void => {
+    const actual = hasher.digest("hex")
+    if (actual !== row.hash) throw new CorruptArtifact({ hash: row.hash, actual, detail: "content does not hash to its name" })
+  }
+  /** After the last expected byte: the file must end there. */
+  const assertEnd = async (fd: number, row: ArtifactRow): Promise<void> => {
+    if ((await readAt(fd, Buffer.allocUnsafe(1), 0, 1, row.size)) !== 0) throw fileSizeMismatch(row)
+  }
+
+  /** The whole file into one buffer, reading the next piece while hashing the last. */
+  const readAllFile = (row: ArtifactRow): Effect.Effect<Uint8Array, CacheError> =>
+    Effect.tryPromise({
+      try: async () => {
+        const fd = openOrCorrupt(row)
+        try {
+          const out = Buffer.allocUnsafe(row.size)
+          const hasher = createHash("sha256")
+          // Several reads in flight (the thread pool fills fresh pages in parallel), hashed in order.
+          const inflight: Array<{ at: number; len: number; done: Promise<number> }> = []
+          let issued = 0
+          const issue = (): void => {
+            while (inflight.length < READS_IN_FLIGHT && issued < row.size) {
+              const len = Math.min(FILE_READ, row.size - issued)
+              inflight.push({ at: issued, len, done: readAt(fd, out, issued, len, issued) })
+              issued += len
+            }
+          }
+          issue()
+          try {
+            while (inflight.length > 0) {
+              const { at, len, done } = inflight.shift()!
+              if ((await done) !== len) throw fileSizeMismatch(row)
+              issue()
+              hasher.update(out.subarray(at, at + len))
+            }
+          } finally {
+            await Promise.allSettled(inflight.map((r) => r.done))
+          }
+          await assertEnd(fd, row)
+          checkHash(row, hasher)
+          return new Uint8Array(out.buffer, out.byteOffset, out.byteLength)
+        } finally {
+          await closeBlobFile(fd)
+        }
+      },
+      catch: (e) => (e instanceof CorruptArtifact ? e : fail("readArtifact")(e))
+    })
+
+  /** Chunk-size pieces with one read ahead; the file is closed after the read in flight. */
+  const streamFile = (row: ArtifactRow): Stream.Stream<Uint8Array, CacheError> =>
+    Stream.unwrapScoped(
+      Effect.gen(function* () {
+        let inflight: Promise<unknown> | null = null
+        const fd = yield* Effect.acquireRelease(
+          Effect.try({ try: () => openOrCorrupt(row), catch: (e) => (e instanceof CorruptArtifact ? e : fail("streamArtifact")(e)) }),
+          (fd) =>
+            Effect.promise(async () => {
+              await inflight?.catch(() => undefined)
+              await closeBlobFile(fd)
+            })
+        )
+        const hasher = createHash("sha256")
+        const piece = (at: number): Promise<Buffer> => {
+          const b = Buffer.allocUnsafe(Math.min(chunkSize, row.size - at))
+          const p = readAt(fd, b, 0, b.byteLength, at).then((n) => (n === b.byteLength ? b : b.subarray(0, n)))
+          inflight = p
+          return p
+        }
+        let pos = 0
+        let next: Promise<Buffer> | null = row.size > 0 ? piece(0) : null
+        return Stream.repeatEffectOption(
+          Effect.tryPromise({
+            try: async (): Promise<Option.Option<Uint8Array>> => {
+              if (next === null) {
+                // Every byte was read: the file must end here and hash to its name.
+                await assertEnd(fd, row)
+                checkHash(row, hasher)
+                return Option.none()
+              }
+              const b = await next
+              if (b.byteLength === 0) throw fileSizeMismatch(row)
+              pos += b.byteLength
+              next = pos < row.size ? piece(pos) : null
+              hasher.update(b)
+              return Option.some(new Uint8Array(b.buffer, b.byteOffset, b.byteLength))
+            },
+            catch: (e) => Option.some(e instanceof CorruptArtifact ? e : fail("streamArtifact")(e))
+          }).pipe(Effect.flatMap(Option.match({ onNone: () => Effect.fail(Option.none()), onSome: Effect.succeed })))
+        )
+      })
+    )
+
+  /** An artifact's bytes as pieces, read synchronously (verify, export); throws CorruptArtifact when parts are missing. */
+  function* pieces(row: ArtifactRow): Generator<Buffer> {
+    if (row.file === 1) {
+      if (blobs === null || blobFileSize(blobs, row.blob) === undefined)
+        throw new CorruptArtifact({ hash: row.hash, detail: "its blob file is missing" })
+      yield* readBlobFileSync(blobs, row.blob, chunkSize)
+      return
+    }
+    for (let i = 0; i < row.chunks; i++) yield chunkOrCorrupt(row, i)
+  }
+
   /** Re-hash one artifact; null when sound, else what is wrong. */
   const check = (row: ArtifactRow): { actual: string | null; detail: string } | null => {
     const hasher = createHash("sha256")
     let read = 0
-    for (let i = 0; i < row.chunks; i++) {
-      const c = readChunk(row.blob, i)
-      if (c === undefined) return { actual: null, detail: `chunk ${i} of ${row.chunks} is missing` }
-      hasher.update(c)
-      read += c.byteLength
+    try {
+      for (const c of pieces(row)) {
+        hasher.update(c)
+        read += c.byteLength
+      }
+    } catch (e) {
+      if (e instanceof CorruptArtifact) return { actual: null, detail: e.detail }
+      throw e
     }
     const actual = hasher.digest("hex")
-    if (read !== row.size) return { actual, detail: `stored chunks hold ${read} bytes, expected ${row.size}` }
+    if (read !== row.size) return { actual, detail: `stored ${row.file === 1 ? "file" : "chunks"} hold ${read} bytes, expected ${row.size}` }
     if (actual !== row.hash) return { actual, detail: "content does not hash to its name" }
     return null
   }
@@ -592,7 +782,7 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
     fail,
     hasArtifact,
     artifactRow,
-    readChunk,
+    pieces,
     upload,
     bindRunRow
   }
@@ -773,7 +963,8 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
           pipelines: one("SELECT count(*) FROM pipelines"),
           incompleteUploads: one("SELECT count(*) FROM uploads"),
           fileBytes: memory ? 0 : fileSize(path),
-          walBytes: memory ? 0 : fileSize(path + "-wal")
+          walBytes: memory ? 0 : fileSize(path + "-wal"),
+          blobFileBytes: blobs === null ? 0 : listBlobFiles(blobs).reduce((sum, id) => sum + (blobFileSize(blobs, id) ?? 0), 0)
         }
         return stats
       }),
@@ -814,7 +1005,7 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
     gc: (options: GcOptions = {}) =>
       sql("gc", () => {
         batch.flush()
-        const abandonedUploads = options.dryRun ? 0 : sweepAbandoned()
+        const abandonedUploads = options.dryRun ? 0 : sweepAbandoned() + sweepOrphanFiles()
         const rows = db
           .prepare(
             `SELECT a.hash, a.size, a.last_used_at AS lastUsedAt,
@@ -935,9 +1126,6 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
     service,
     close: async () => {
       if (!db.open) return
-      const cp = checkpointer
-      checkpointer = null
-      if (cp !== null) await cp.close()
       batch.dispose()
       try {
         batch.flush()

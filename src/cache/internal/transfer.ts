@@ -101,17 +101,16 @@ export const exportStore = (
                 const hasher = createHash("sha256")
                 out.transaction(() => {
                   let size = 0
-                  for (let i = 0; i < row.chunks; i++) {
-                    const c = s.readChunk(row.blob, i)
-                    if (c === undefined) throw new CorruptArtifact({ hash, detail: `chunk ${i} is missing` })
+                  let i = 0
+                  for (const c of s.pieces(row)) {
                     hasher.update(c)
                     size += c.byteLength
-                    insChunk.run(hash, i, c)
+                    insChunk.run(hash, i++, c)
                   }
                   const actual = hasher.digest("hex")
                   if (actual !== hash || size !== row.size)
                     throw new CorruptArtifact({ hash, actual, detail: "content does not hash to its name" })
-                  insArtifact.run(hash, row.kind, row.size, row.chunks, row.created_at)
+                  insArtifact.run(hash, row.kind, row.size, i, row.created_at)
                 })()
                 bytes += row.size
               },

@@ -49,7 +49,7 @@ export const cacheCommand = (cmd: Extract<Command, { _tag: "cache" }>, io: CliIO
         else {
           io.stdout(`${s.path}: ${s.artifacts} artifacts, ${bytes(s.bytes)}; ${s.keys} keys, ${s.runs} runs (${Object.entries(s.runsByStatus).map(([k, v]) => `${v} ${k}`).join(", ")})\n`)
           for (const [k, v] of Object.entries(s.byKind)) io.stdout(`  ${k.padEnd(10)} ${String(v.count).padStart(6)}  ${bytes(v.bytes)}\n`)
-          io.stdout(`  pinned ${s.pinned}, protected ${s.protected}, pipelines ${s.pipelines}, incomplete uploads ${s.incompleteUploads}; file ${bytes(s.fileBytes)} + WAL ${bytes(s.walBytes)}\n`)
+          io.stdout(`  pinned ${s.pinned}, protected ${s.protected}, pipelines ${s.pipelines}, incomplete uploads ${s.incompleteUploads}; file ${bytes(s.fileBytes)} + WAL ${bytes(s.walBytes)}${s.blobFileBytes > 0 ? ` + blob files ${bytes(s.blobFileBytes)}` : ""}\n`)
         }
         return 0
       }

@@ -1,7 +1,8 @@
 /**
  * A separate process on a shared store, driven by the crash and concurrency
  * tests. Usage:
- *   child.ts slow-write PATH SIZE CHUNK SEED   stream an artifact, printing "piece N" as it goes
+ *   child.ts slow-write PATH SIZE CHUNK SEED [FILE_THRESHOLD]
+ *                                              stream an artifact, printing "piece N" as it goes
  *   child.ts mix PATH ID COUNT                 puts, runs, lookups and reads; prints a JSON summary
  *   child.ts small-writes PATH                 small puts and run records without end (group-committed),
  *                                              printing "wrote N" every 50
@@ -13,10 +14,10 @@ import { bytes } from "../helpers.js"
 
 const [mode, path, ...args] = process.argv.slice(2)
 
-const slowWrite = (size: number, chunk: number, seed: number) =>
+const slowWrite = (size: number, chunk: number, seed: number, fileThreshold: number | undefined) =>
   Effect.scoped(
     Effect.gen(function* () {
-      const s = yield* make(path, { chunkSize: chunk })
+      const s = yield* make(path, { chunkSize: chunk, ...(fileThreshold === undefined ? {} : { fileThreshold }) })
       const data = bytes(size, seed)
       async function* body(): AsyncGenerator<Uint8Array> {
         for (let off = 0, i = 0; off < size; off += chunk, i++) {
@@ -90,7 +91,7 @@ const smallWrites = () =>
 
 const main =
   mode === "slow-write"
-    ? slowWrite(Number(args[0]), Number(args[1]), Number(args[2]))
+    ? slowWrite(Number(args[0]), Number(args[1]), Number(args[2]), args[3] === undefined ? undefined : Number(args[3]))
     : mode === "small-writes"
       ? smallWrites()
       : mix(Number(args[0]), Number(args[1]))
