@@ -516,6 +516,23 @@ describe("large artifacts in blob files", () => {
     }
   })
 
+  it("exports a file artifact and imports it into another store as a file again", async () => {
+    const { dir, cleanup } = tempDir()
+    try {
+      const a = join(dir, "a.sqlite")
+      const b = join(dir, "b.sqlite")
+      const file = join(dir, "x.export")
+      const d = bytes(1000, 8)
+      const h = await withStore((s) => Effect.zipLeft(s.putArtifact("checkpoint", d), s.exportTo(file)), a, opts)
+      const r = await withStore((s) => Effect.zipRight(s.importFrom(file), Effect.all([s.readArtifact(h), s.stats()])), b, opts)
+      assert.ok(Buffer.from(r[0]).equals(Buffer.from(d)))
+      assert.equal(r[1].blobFileBytes, 1000)
+      assert.equal(blobFiles(b).length, 1)
+    } finally {
+      cleanup()
+    }
+  })
+
   it("opens a version-1 store (no file column) and migrates it", async () => {
     const { dir, cleanup } = tempDir()
     try {
