@@ -120,6 +120,23 @@ test("a failing stage: exit 1, dependents skipped, logs shows the error, results
   assert.deepEqual(res.json.map((row) => [row.stage, row.status]).sort(), [["boom", "failed"], ["numbers", "ok"], ["total", "ok"]])
 })
 
+test("results shows the stages the pipeline has now, not runs of stages an earlier version had", async () => {
+  const cache = freshCache()
+  const at = async (version: string) => {
+    process.env.RENAMED_VERSION = version
+    try {
+      assert.equal((await cli("run", fixture("renamed.ts"), "--json", "--cache", cache)).code, 0)
+      const res = await cli("results", fixture("renamed.ts"), "--json", "--cache", cache)
+      assert.equal(res.code, 0)
+      return res.json.map((row) => row.stage).sort()
+    } finally {
+      delete process.env.RENAMED_VERSION
+    }
+  }
+  assert.deepEqual(await at("1"), ["numbers-v1", "total"])
+  assert.deepEqual(await at("2"), ["numbers-v2", "total"])
+})
+
 test("cache verify detects a tampered blob; gc keeps what the last run uses; export/import round-trips", async () => {
   const cache = freshCache()
   assert.equal((await cli("run", fixture("ok.ts"), "--json", "--cache", cache)).code, 0)
