@@ -9,6 +9,7 @@
  * @since 0.1.0
  */
 import type { Pipeline, ResultsHook, RunSummary } from "../dsl/Pipeline.js"
+import { renderTable, resultsTable } from "../ui/render.js"
 
 /**
  * One row per stage run: stage, kind, status, ms, then params and metrics
@@ -52,18 +53,15 @@ export const resultsRows = (p: Pipeline, runsNewestFirst: ReadonlyArray<RunSumma
   (p.results ?? defaultResults)(latestPerStage(runsNewestFirst))
 
 /**
- * Rows as an aligned text table.
+ * Rows as text with the shared table renderer (`src/ui/render.tsx`, as the
+ * live view and `clipcl plan` draw tables): result rows of the evaluation
+ * area with its columns and rounding, other records column by column.
+ * `width` bounds the line length (default: wide enough never to cut a cell).
  *
  * @since 0.1.0
  * @category utils
  */
-export const formatTable = (rows: ReadonlyArray<Readonly<Record<string, unknown>>>): string => {
-  if (rows.length === 0) return "(no runs)\n"
-  const cols: Array<string> = []
-  for (const r of rows) for (const k of Object.keys(r)) if (!cols.includes(k)) cols.push(k)
-  const cell = (v: unknown) => (v === undefined ? "" : typeof v === "number" && !Number.isInteger(v) ? v.toPrecision(4) : typeof v === "string" ? v : JSON.stringify(v))
-  const cells = rows.map((r) => cols.map((c) => cell(r[c])))
-  const widths = cols.map((c, j) => Math.max(c.length, ...cells.map((row) => row[j]!.length)))
-  const line = (xs: ReadonlyArray<string>) => xs.map((x, j) => x.padEnd(widths[j]!)).join("  ").trimEnd()
-  return [line(cols), ...cells.map(line)].join("\n") + "\n"
+export const formatTable = (rows: ReadonlyArray<Readonly<Record<string, unknown>>>, width = 1000): string => {
+  const table = resultsTable(rows)
+  return table === undefined ? "(no runs)\n" : renderTable(table, { width })
 }
