@@ -13,8 +13,10 @@
  *     time another pipeline against that cache, e.g. pipelines/example-toy.ts);
  *  5. the cache's 1 GiB write/read figure (bench/cache-io.ts), unless --no-io.
  *
- *   npm run bench:engine -- [--no-io] [--json] [--reps N]
+ *   npm run bench:engine -- [--no-io] [--no-subprocess] [--json] [--reps N]
  *                           [--quickstart-cache PATH [--quickstart-file FILE]]
+ *                           [--sweep-file FILE] [--toy-file FILE]   (other copies of the two pipelines,
+ *                                                                    e.g. bundled ones on a machine without tsx)
  *
  * Subprocess figures are the fastest of N runs (default 3) of each command,
  * alternating, so a burst of load on a shared machine does not decide them.
@@ -91,8 +93,8 @@ const dir = mkdtempSync(join(tmpdir(), "clipcl-bench-engine-"))
 try {
   if (!asJson) console.log(`load average at start: ${load()}`)
   results["load at start"] = load()
-  const sweep = await Effect.runPromise(loadPipeline("pipelines/example-sweep.ts"))
-  const toy = await Effect.runPromise(loadPipeline("pipelines/example-toy.ts"))
+  const sweep = await Effect.runPromise(loadPipeline(option("--sweep-file") ?? "pipelines/example-sweep.ts"))
+  const toy = await Effect.runPromise(loadPipeline(option("--toy-file") ?? "pipelines/example-toy.ts"))
   const cache = join(dir, "bench.sqlite")
   const layer = CacheStoreLive(cache)
   const run = (p: Pipeline) => Effect.runPromise(runPipeline(p, { jobs: 2 }).pipe(Effect.provide(EventSinkNull), Effect.provide(layer)))
@@ -119,13 +121,16 @@ try {
   const [toyAgain, toyMs] = await time(() => run(toy))
   report("example-toy: fully cached re-run, in-process", toyMs, "ms", `(${toyAgain.cached} cached)`)
 
-  const toySub = beyondStartup(["run", "pipelines/example-toy.ts", "--json", "--cache", cache])
-  report("subprocess: clipcl --version (start-up)", toySub.startup, "ms", `(fastest of ${reps})`)
-  report("subprocess: example-toy cached re-run", toySub.run, "ms", `(beyond start-up: ${toySub.beyond.toFixed(0)} ms)`)
-  const sweepSub = beyondStartup(["run", "pipelines/example-sweep.ts", "--json", "--cache", cache])
-  report("subprocess: sweep cached re-run", sweepSub.run, "ms", `(beyond start-up: ${sweepSub.beyond.toFixed(0)} ms; ${sweepSub.summary?.cached} cached; target < 1000)`)
-  results["subprocess: toy beyond start-up"] = Number(toySub.beyond.toFixed(1))
-  results["subprocess: sweep beyond start-up"] = Number(sweepSub.beyond.toFixed(1))
+  // Subprocesses: `clipcl run --json` against the caches filled above.
+  if (!flag("--no-subprocess")) {
+    const toySub = beyondStartup(["run", "pipelines/example-toy.ts", "--json", "--cache", cache])
+    report("subprocess: clipcl --version (start-up)", toySub.startup, "ms", `(fastest of ${reps})`)
+    report("subprocess: example-toy cached re-run", toySub.run, "ms", `(beyond start-up: ${toySub.beyond.toFixed(0)} ms)`)
+    const sweepSub = beyondStartup(["run", "pipelines/example-sweep.ts", "--json", "--cache", cache])
+    report("subprocess: sweep cached re-run", sweepSub.run, "ms", `(beyond start-up: ${sweepSub.beyond.toFixed(0)} ms; ${sweepSub.summary?.cached} cached; target < 1000)`)
+    results["subprocess: toy beyond start-up"] = Number(toySub.beyond.toFixed(1))
+    results["subprocess: sweep beyond start-up"] = Number(sweepSub.beyond.toFixed(1))
+  }
 
   // 4. the quickstart, against a cache the caller filled
   if (quickstartCache !== undefined) {
@@ -145,7 +150,8 @@ try {
     const mod = (await import(pathToFileURL(io).href)) as { runCacheIoBench?: (o?: { dir?: string }) => Promise<Record<string, number>> }
     if (typeof mod.runCacheIoBench === "function") {
       const r = await mod.runCacheIoBench({ dir })
-      report("cache: write 1 GiB artifact (until durable)", r.writeMBps!, "MB/s")
+      report("cache: write 1 GiB artifact (put returns: fsync'd)", r.writeMBps!, "MB/s")
+      report("cache: write counting store close + checkpoint", r.writeAllMBps!, "MB/s")
       report("cache: stream-read 1 GiB artifact", r.streamReadMBps!, "MB/s")
       if (r.wholeReadMBps) report("cache: whole-read 1 GiB artifact", r.wholeReadMBps, "MB/s")
       report("cache: peak RSS", r.peakRssBytes! / 2 ** 20, "MiB")
