@@ -6,11 +6,18 @@
  *
  *   npm start                       # = clipcl run pipelines/quickstart.ts
  *   clipcl results pipelines/quickstart.ts
+ *
+ * CLIPCL_SEED=n (default 0) draws another synthetic world and seeds every
+ * stage with n (initialisation, shuffling, pseudo-classes): the same study
+ * repeated, cached apart from the others.
  */
 import { pipeline } from "../src/dsl/index.js"
 import { addReport, comparedMethods, pretrain, study } from "../src/stages/index.js"
 
-const data = { source: "synthetic" as const, seed: 0, pretrainSize: 6000, pretrainCaptions: 2 }
+const seed = Number(process.env.CLIPCL_SEED ?? 0)
+if (!Number.isInteger(seed) || seed < 0) throw new Error(`CLIPCL_SEED=${process.env.CLIPCL_SEED} is not a non-negative integer`)
+
+const data = { source: "synthetic" as const, seed, pretrainSize: 6000, pretrainCaptions: 2 }
 
 /** A small ViT-CLIP that trains in minutes on two CPU cores. */
 const model = {
@@ -27,4 +34,4 @@ export default pipeline("quickstart", (p) => {
     methods: comparedMethods
   })
   addReport(p, tables)
-})
+}, { seed })
