@@ -10,13 +10,10 @@
  *   clipcl run pipelines/ablation-vrlwf.ts
  */
 import { pipeline } from "../src/dsl/index.js"
-import { addReport, pretrain, study, type StudyMethod } from "../src/stages/index.js"
+import { addReport, study, type StudyMethod } from "../src/stages/index.js"
+import { addPretrain, syntheticData } from "./common/synthetic.js"
 
-const data = { source: "synthetic" as const, seed: 0, pretrainSize: 6000, pretrainCaptions: 2 }
-const model = {
-  imageSize: 32, patchSize: 8, visionWidth: 64, visionLayers: 2, visionHeads: 2,
-  textWidth: 64, textLayers: 2, textHeads: 2, embedDim: 64, contextLength: 24
-}
+const data = syntheticData()
 
 const vocabularies = {
   redrawn: undefined,
@@ -26,7 +23,7 @@ const vocabularies = {
 }
 
 export default pipeline("ablation-vrlwf", (p) => {
-  const base = p.add(pretrain, { name: "pretrain", params: { data, model, train: { epochs: 3, batchSize: 128, learningRate: 2e-3 } } })
+  const base = addPretrain(p)
   const tables: Array<ReturnType<typeof study>[number]> = []
   p.sweep(
     { alpha: [0.25, 0.5, 1, 2], vocabulary: Object.keys(vocabularies) as Array<keyof typeof vocabularies>, part: ["all", "image"] as const },

@@ -12,21 +12,16 @@
  * repeated, cached apart from the others.
  */
 import { pipeline } from "../src/dsl/index.js"
-import { addReport, comparedMethods, pretrain, study } from "../src/stages/index.js"
+import { addReport, comparedMethods, study } from "../src/stages/index.js"
+import { addPretrain, syntheticData } from "./common/synthetic.js"
 
 const seed = Number(process.env.CLIPCL_SEED ?? 0)
 if (!Number.isInteger(seed) || seed < 0) throw new Error(`CLIPCL_SEED=${process.env.CLIPCL_SEED} is not a non-negative integer`)
 
-const data = { source: "synthetic" as const, seed, pretrainSize: 6000, pretrainCaptions: 2 }
-
-/** A small ViT-CLIP that trains in minutes on two CPU cores. */
-const model = {
-  imageSize: 32, patchSize: 8, visionWidth: 64, visionLayers: 2, visionHeads: 2,
-  textWidth: 64, textLayers: 2, textHeads: 2, embedDim: 64, contextLength: 24
-}
+const data = syntheticData(seed)
 
 export default pipeline("quickstart", (p) => {
-  const base = p.add(pretrain, { name: "pretrain", params: { data, model, train: { epochs: 3, batchSize: 128, learningRate: 2e-3 } } })
+  const base = addPretrain(p, seed)
   const tables = study(p, base, {
     data,
     sessions: 2,

@@ -13,13 +13,10 @@
  *   clipcl results pipelines/tradeoff.ts --plots plots/tradeoff
  */
 import { pipeline } from "../src/dsl/index.js"
-import { addReport, pretrain, study, type StudyMethod } from "../src/stages/index.js"
+import { addReport, comparedMethods, study, type StudyMethod } from "../src/stages/index.js"
+import { addPretrain, syntheticData } from "./common/synthetic.js"
 
-const data = { source: "synthetic" as const, seed: 0, pretrainSize: 6000, pretrainCaptions: 2 }
-const model = {
-  imageSize: 32, patchSize: 8, visionWidth: 64, visionLayers: 2, visionHeads: 2,
-  textWidth: 64, textLayers: 2, textHeads: 2, embedDim: 64, contextLength: 24
-}
+const data = syntheticData()
 
 /** Distillation weights of VR-LwF; WiSE-FT's weight on the fine-tuned model. */
 const alphas = [0.25, 0.5, 1, 2]
@@ -31,11 +28,12 @@ const train = { epochs: 15, patience: 2, validation: 0.1, batchSize: 64, learnin
 const FT: StudyMethod = { label: "FT", method: { name: "FT" }, setting: {} }
 
 export default pipeline("tradeoff", (p) => {
-  const base = p.add(pretrain, { name: "pretrain", params: { data, model, train: { epochs: 3, batchSize: 128, learningRate: 2e-3 } } })
+  const base = addPretrain(p)
   const common = { data, sessions: 2, train }
   const tables = study(p, base, {
     ...common,
-    methods: [FT, { label: "LwF", method: { name: "LwF" } }, { label: "ZSCL", method: { name: "ZSCL", referenceSize: 500, averageEvery: 10, textsPerStep: 100 } }]
+    // LwF and ZSCL exactly as the quickstart compares them.
+    methods: [FT, ...comparedMethods.filter((m) => m.label === "LwF" || m.label === "ZSCL")]
   })
   p.sweep({ alpha: alphas }, ({ alpha }) => {
     tables.push(...study(p, base, { ...common, setting: { alpha }, methods: [{ label: "VR-LwF", method: { name: "VR-LwF", alpha } }] }))

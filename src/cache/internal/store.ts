@@ -115,24 +115,9 @@ export interface ArtifactRow {
   readonly file: number
 }
 
-export interface RunRow {
+/** A `runs` row as stored: the bound parameters plus its row id. */
+export interface RunRow extends RunParams {
   readonly id: number
-  readonly uid: string
-  readonly key: string
-  readonly pipeline: string
-  readonly stage: string
-  readonly stage_kind: string
-  readonly preimage: string
-  readonly params: string
-  readonly inputs: string
-  readonly output: string | null
-  readonly output_kind: string
-  readonly status: string
-  readonly started_at: number
-  readonly ended_at: number
-  readonly metrics: string | null
-  readonly log_tail: string
-  readonly error: string | null
 }
 
 const DEFAULT_CHUNK = 4 * 1024 * 1024

@@ -20,6 +20,7 @@ import { Effect } from "effect"
 import { CorruptArtifact, ExportFailed, ImportFailed, type CacheError } from "../CacheError.js"
 import type { ArtifactKind, ExportFilter, TransferReport } from "../CacheStore.js"
 import { EXPORT_DDL, EXPORT_FORMAT, EXPORT_VERSION, PAGE_SIZE } from "./schema.js"
+import type { RunParams } from "./groupCommit.js"
 import type { ArtifactRow, RunRow, StoreInternals } from "./store.js"
 
 const RUN_COLUMNS = [
@@ -221,7 +222,7 @@ export const importStore = (s: StoreInternals, file: string): Effect.Effect<Tran
           }
           const [runs, skippedRuns] = yield* Effect.try({
             try: () => {
-              const rows = src.prepare(`SELECT ${RUN_COLUMNS.join(", ")} FROM runs`).all() as Array<Omit<RunRow, "id">>
+              const rows = src.prepare(`SELECT ${RUN_COLUMNS.join(", ")} FROM runs`).all() as Array<RunParams>
               const ins = s.db.prepare(
                 `INSERT INTO runs(${RUN_COLUMNS.join(", ")}) VALUES (${RUN_COLUMNS.map((c) => "@" + c).join(", ")})
                  ON CONFLICT(uid) DO NOTHING`
