@@ -7,8 +7,8 @@
  * fine-tuning but not evaluation, and an unrelated module invalidates
  * nothing; `sourcesOf` lists whole folders for code reached otherwise.
  * Type-only imports carry no code, and the engine (`dsl`, `scheduler`,
- * `cache`, `cli`, `ui`) only moves a stage's output, which the cache checks
- * by content hash, so neither is followed.
+ * `cache`, `cli`, `ui`, and this module) only moves or names a stage's
+ * output, which the cache checks by content hash, so neither is followed.
  *
  * @since 0.1.0
  */
@@ -23,6 +23,9 @@ const TYPE_ONLY = /\b(?:import|export)\s+type\s[^;"']*?from\s*["'][^"']+["']/g
 
 /** Folders of `src/` that are engine, not science (see the module comment). */
 const ENGINE = ["dsl", "scheduler", "cache", "cli", "ui"].map((f) => new URL(`../${f}/`, import.meta.url).href)
+
+/** This module: fingerprinting machinery, like the engine, not code that computes a result. */
+const SELF = import.meta.url
 
 /** The TypeScript file a relative ESM specifier (spelt `.js`) names. */
 const sourceFile = (spec: string, from: URL): URL | undefined => {
@@ -52,21 +55,33 @@ export const moduleSources = (entry: string | URL): ReadonlyArray<URL> => {
     const url = stack.pop()!
     if (seen.has(url.href)) continue
     seen.set(url.href, url)
-    let text: string
-    try {
-      text = readFileSync(url, "utf8")
-    } catch (e) {
-      throw new Error(`cannot read ${fileURLToPath(url)} to fingerprint it: ${(e as Error).message}`)
-    }
-    // Comments may quote imports (like this module's own); they are not code.
-    const code = text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "").replace(TYPE_ONLY, "")
-    for (const m of code.matchAll(RELATIVE_IMPORT)) {
-      const next = sourceFile(m[1]!, url)
-      if (next === undefined) throw new Error(`${fileURLToPath(url)} imports ${m[1]}, which does not exist`)
-      if (!seen.has(next.href) && !ENGINE.some((e) => next.href.startsWith(e))) stack.push(next)
-    }
+    for (const next of importsOf(url)) if (!seen.has(next.href)) stack.push(next)
   }
   return [...seen.values()].sort((a, b) => (a.href < b.href ? -1 : a.href > b.href ? 1 : 0))
+}
+
+/** Each module's followed imports, read once per process: the stage modules share most of their graphs. */
+const directImports = new Map<string, ReadonlyArray<URL>>()
+
+const importsOf = (url: URL): ReadonlyArray<URL> => {
+  const known = directImports.get(url.href)
+  if (known !== undefined) return known
+  let text: string
+  try {
+    text = readFileSync(url, "utf8")
+  } catch (e) {
+    throw new Error(`cannot read ${fileURLToPath(url)} to fingerprint it: ${(e as Error).message}`)
+  }
+  // Comments may quote imports (like this module's own); they are not code.
+  const code = text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "").replace(TYPE_ONLY, "")
+  const out: Array<URL> = []
+  for (const m of code.matchAll(RELATIVE_IMPORT)) {
+    const next = sourceFile(m[1]!, url)
+    if (next === undefined) throw new Error(`${fileURLToPath(url)} imports ${m[1]}, which does not exist`)
+    if (next.href !== SELF && !ENGINE.some((e) => next.href.startsWith(e))) out.push(next)
+  }
+  directImports.set(url.href, out)
+  return out
 }
 
 const walk = (dir: URL, out: Array<URL>): void => {
