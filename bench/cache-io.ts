@@ -1,7 +1,9 @@
 /**
  * Cache I/O benchmark: write a large artifact (default 1 GiB) into a fresh
- * store as a stream, then read it back as a stream (sha256 verified) and as
- * one buffer; report MB/s each way and the peak RSS.
+ * store as a stream, then read it back three ways, each sha256 verified:
+ * scanned (`scanArtifact`, borrowed pieces: how checkpoints are decoded),
+ * streamed (`streamArtifact`, pieces the consumer owns) and as one buffer;
+ * report MB/s each way and the peak RSS.
  *
  * The write figure counts everything until the put returns: reading the
  * source, sha256, writing the blob file, its fdatasync (the bytes are on
@@ -10,11 +12,15 @@
  * artifact's bytes never go through the WAL); `writeAllMBps` counts both.
  *
  *   node --import tsx bench/cache-io.ts [--size 1GiB] [--chunk 4MiB] [--dir DIR] [--json] [--no-whole]
- *                                       [--file-threshold SIZE]
+ *                                       [--file-threshold SIZE] [--buffered]
+ *
+ * `--buffered` turns the store's direct I/O off (`directIo: false`), to
+ * compare with the page-cache path.
  *
  * `runCacheIoBench` is exported for `npm run bench:engine`. The store lives
  * in a temp folder (os.tmpdir(), or --dir) that is removed afterwards.
  */
+import { spawnSync } from "node:child_process"
 import { mkdtempSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -35,6 +41,8 @@ export interface CacheIoOptions {
   readonly whole?: boolean
   /** Store option: artifacts above this size become blob files (default: the store's, 32 MiB). */
   readonly fileThreshold?: number
+  /** Store option `directIo` (default true). */
+  readonly directIo?: boolean
 }
 
 export interface CacheIoResult {
@@ -47,10 +55,17 @@ export interface CacheIoResult {
   readonly closeMs: number
   /** Write counting `closeMs` too. */
   readonly writeAllMBps: number
-  /** streamArtifact consumed to the end (sha256 verified). */
+  /** scanArtifact to the end: borrowed pieces (sha256 verified). */
+  readonly scanReadMBps: number
+  /** streamArtifact consumed to the end: owned pieces (sha256 verified). */
   readonly streamReadMBps: number
   /** readArtifact into one buffer (sha256 verified); null if skipped. */
   readonly wholeReadMBps: number | null
+  /**
+   * The machine's own ceiling for anything that returns a fresh buffer of
+   * this size: allocating and filling one, in a child process (MB/s).
+   */
+  readonly freshMemoryMBps: number
   /** Peak resident set size of the process (bytes). */
   readonly peakRssBytes: number
   /** Peak RSS of the streamed write and read (before the whole-buffer read). */
@@ -97,7 +112,8 @@ export const runCacheIoBench = async (options: CacheIoOptions = {}): Promise<Cac
   try {
     const storeOptions = {
       ...(options.chunkSize !== undefined ? { chunkSize: options.chunkSize } : {}),
-      ...(options.fileThreshold !== undefined ? { fileThreshold: options.fileThreshold } : {})
+      ...(options.fileThreshold !== undefined ? { fileThreshold: options.fileThreshold } : {}),
+      ...(options.directIo !== undefined ? { directIo: options.directIo } : {})
     }
     let writeMs = 0
     let closeMs = 0
@@ -122,12 +138,18 @@ export const runCacheIoBench = async (options: CacheIoOptions = {}): Promise<Cac
       db.close()
       closeMs = performance.now() - putDone
     }
+    let scanMs = 0
     let streamMs = 0
     let wholeMs: number | null = null
     await Effect.runPromise(
       Effect.scoped(
         Effect.gen(function* () {
           const s = yield* make(path, storeOptions)
+          let scanned = 0
+          const ts = performance.now()
+          yield* s.scanArtifact(hash, (piece) => Effect.sync(() => void (scanned += piece.byteLength)))
+          scanMs = performance.now() - ts
+          if (scanned !== size) throw new Error(`scanned ${scanned} of ${size} bytes`)
           let n = 0
           const t0 = performance.now()
           yield* Stream.runForEach(s.streamArtifact(hash), (c) => Effect.sync(() => void (n += c.byteLength)))
@@ -143,13 +165,21 @@ export const runCacheIoBench = async (options: CacheIoOptions = {}): Promise<Cac
         })
       )
     )
+    const fresh = spawnSync(
+      process.execPath,
+      ["-e", `const t = performance.now(); Buffer.allocUnsafe(${size}).fill(1); console.log(performance.now() - t)`],
+      { encoding: "utf8" }
+    )
+    const freshMs = Number(fresh.stdout.trim())
     return {
+      freshMemoryMBps: mbps(size, freshMs),
       bytes: size,
       chunkSize: options.chunkSize ?? null,
       writeMBps: mbps(size, writeMs),
       writeMs,
       closeMs,
       writeAllMBps: mbps(size, writeMs + closeMs),
+      scanReadMBps: mbps(size, scanMs),
       streamReadMBps: mbps(size, streamMs),
       wholeReadMBps: wholeMs === null ? null : mbps(size, wholeMs),
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
@@ -176,17 +206,20 @@ if (isMain) {
     chunkSize: chunkArg ? Effect.runSync(parseSize(chunkArg)) : undefined,
     dir: opt("--dir"),
     whole: !argv.includes("--no-whole"),
-    fileThreshold: opt("--file-threshold") ? Effect.runSync(parseSize(opt("--file-threshold")!)) : undefined
+    fileThreshold: opt("--file-threshold") ? Effect.runSync(parseSize(opt("--file-threshold")!)) : undefined,
+    directIo: !argv.includes("--buffered")
   }
   const r = await runCacheIoBench(options)
   if (argv.includes("--json")) console.log(JSON.stringify(r))
   else {
-    console.log(`cache I/O, ${formatBytes(r.bytes)} artifact (chunk ${formatBytes(r.chunkSize ?? 4 * 2 ** 20)})`)
+    console.log(`cache I/O, ${formatBytes(r.bytes)} artifact (chunk ${formatBytes(r.chunkSize ?? 4 * 2 ** 20)}, ${options.directIo ? "direct I/O where allowed" : "buffered"})`)
     console.log(`  write (stream, sha256, fsync, publish): ${r.writeMBps.toFixed(0)} MB/s  (${(r.writeMs / 1000).toFixed(2)} s)`)
     console.log(`  then close + full WAL checkpoint:  ${(r.closeMs / 1000).toFixed(2)} s`)
     console.log(`  write counting both:               ${r.writeAllMBps.toFixed(0)} MB/s`)
-    console.log(`  read (stream, sha256 verified):    ${r.streamReadMBps.toFixed(0)} MB/s`)
+    console.log(`  read (scan, borrowed, sha256):     ${r.scanReadMBps.toFixed(0)} MB/s`)
+    console.log(`  read (stream, owned, sha256):      ${r.streamReadMBps.toFixed(0)} MB/s`)
     if (r.wholeReadMBps !== null) console.log(`  read (one buffer, sha256 verified): ${r.wholeReadMBps.toFixed(0)} MB/s`)
+    console.log(`  (allocating + filling a fresh buffer of that size, alone: ${r.freshMemoryMBps.toFixed(0)} MB/s)`)
     console.log(`  peak RSS (streamed write + read):  ${formatBytes(r.peakRssStreamingBytes)}`)
     console.log(`  peak RSS (whole run):              ${formatBytes(r.peakRssBytes)}`)
     console.log(`  peak WAL size during the write:    ${formatBytes(r.peakWalBytes)}`)

@@ -272,6 +272,17 @@ export interface CacheStoreService {
   readonly readArtifact: (hash: ContentHash) => Effect.Effect<Uint8Array, CacheError>
   /** Stream an artifact chunk by chunk; fails with `CorruptArtifact` at the end if the hash differs. */
   readonly streamArtifact: (hash: ContentHash) => Stream.Stream<Uint8Array, CacheError>
+  /**
+   * Hand an artifact's bytes to `f` piece by piece, each piece *borrowed*:
+   * valid only until `f`'s effect completes (copy what must outlive it).
+   * The fast read: a large artifact is read into a few reused buffers, so
+   * it costs no memory per piece. Fails with `CorruptArtifact` at the end
+   * if the bytes do not hash to the name (after `f` has seen them all).
+   */
+  readonly scanArtifact: <E, R>(
+    hash: ContentHash,
+    f: (piece: Uint8Array) => Effect.Effect<void, E, R>
+  ) => Effect.Effect<void, CacheError | E, R>
   readonly hasArtifact: (hash: ContentHash) => Effect.Effect<boolean, CacheError>
   readonly artifactInfo: (hash: ContentHash) => Effect.Effect<Option.Option<ArtifactInfo>, CacheError>
 

@@ -422,79 +422,112 @@ export const decodeTensors = (bytes: Uint8Array): Effect.Effect<Record<string, T
   })
 
 /**
- * Decode a safetensors stream (e.g. `Stream.toAsyncIterable` of a cached
- * checkpoint) straight into one typed array per tensor: the only whole copy
- * in memory is the result.
+ * An incremental safetensors decoder: `push` the bytes in order, then `end`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface TensorsDecoder {
+  /** Feed the next bytes. They may be borrowed: nothing keeps a reference to `piece` after `push` returns. */
+  readonly push: (piece: Uint8Array) => Effect.Effect<void, CodecError>
+  /** The tensors, once every byte was pushed. */
+  readonly end: () => Effect.Effect<Record<string, TensorData>, CodecError>
+}
+
+const asCodecError = (e: unknown): CodecError =>
+  e instanceof Bad
+    ? new CodecError({ kind: "checkpoint", path: e.path, reason: e.reason })
+    : new CodecError({ kind: "checkpoint", path: "", reason: e instanceof Error ? e.message : String(e) })
+
+/**
+ * A decoder that writes a safetensors byte stream straight into one typed
+ * array per tensor: the only whole copy in memory is the result. Fed by
+ * `CacheStore.scanArtifact`, whose pieces are borrowed.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const decodeTensorsStream = (
-  body: AsyncIterable<Uint8Array>
-): Effect.Effect<Record<string, TensorData>, CodecError> =>
+export const tensorsDecoder = (): TensorsDecoder => {
+  const d = rawDecoder()
+  return {
+    push: (piece) => Effect.try({ try: () => d.push(piece), catch: asCodecError }),
+    end: () => Effect.try({ try: d.end, catch: asCodecError })
+  }
+}
+
+/** The decoder's machinery, throwing `Bad`. */
+const rawDecoder = () => {
+  /** Header bytes seen so far (copied: pieces may be borrowed). */
+  let pending: Uint8Array = new Uint8Array(0)
+  let entries: HeaderEntry[] | null = null
+  let headerLen = -1
+  const out: Record<string, TensorData> = {}
+  const targets: Array<{ e: HeaderEntry; dst: Uint8Array }> = []
+  let dataPos = 0 // bytes of the data section consumed
+  let t = 0
+  const take = (piece: Uint8Array): void => {
+    // Feed data-section bytes into the tensors they belong to.
+    let off = 0
+    while (off < piece.byteLength) {
+      while (t < targets.length && dataPos >= targets[t].e.end) t++
+      if (t >= targets.length) throw new Bad("", "bytes past the last tensor")
+      const { e, dst } = targets[t]
+      if (dataPos < e.begin) {
+        const skip = Math.min(e.begin - dataPos, piece.byteLength - off)
+        off += skip
+        dataPos += skip
+        continue
+      }
+      const n = Math.min(e.end - dataPos, piece.byteLength - off)
+      dst.set(piece.subarray(off, off + n), dataPos - e.begin)
+      off += n
+      dataPos += n
+    }
+  }
+  const push = (piece: Uint8Array): void => {
+    if (!littleEndian) throw new Bad("", "safetensors decoding needs a little-endian machine")
+    if (entries !== null) return take(piece)
+    const joined = Buffer.concat([pending, piece])
+    if (headerLen < 0 && joined.byteLength >= 8) headerLen = headerLength(joined, null)
+    if (headerLen < 0 || joined.byteLength < 8 + headerLen) {
+      pending = joined
+      return
+    }
+    entries = parseHeader("checkpoint", joined.subarray(8, 8 + headerLen), null)
+    for (const e of entries) {
+      const spec = DTYPES[e.dtype]
+      const buf = new ArrayBuffer(e.end - e.begin)
+      out[e.name] = { dtype: e.dtype, shape: e.shape, data: spec.make(buf, 0, (e.end - e.begin) / spec.bytes) }
+      targets.push({ e, dst: new Uint8Array(buf) })
+    }
+    pending = new Uint8Array(0)
+    const rest = joined.subarray(8 + headerLen)
+    if (rest.byteLength > 0) take(rest)
+  }
+  const end = (): Record<string, TensorData> => {
+    if (entries === null) throw new Bad("header", "stream ended inside the header")
+    const need = entries.reduce((m, e) => Math.max(m, e.end), 0)
+    if (dataPos < need) throw new Bad("", `stream ended after ${dataPos} of ${need} data bytes`)
+    return out
+  }
+  return { push, end }
+}
+
+/**
+ * Decode a safetensors stream (e.g. `Stream.toAsyncIterable` of a cached
+ * checkpoint) with `tensorsDecoder`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const decodeTensorsStream = (body: AsyncIterable<Uint8Array>): Effect.Effect<Record<string, TensorData>, CodecError> =>
   Effect.tryPromise({
     try: async () => {
-      if (!littleEndian) throw new Bad("", "safetensors decoding needs a little-endian machine")
-      let pending: Uint8Array[] = []
-      let pendingBytes = 0
-      let entries: HeaderEntry[] | null = null
-      let headerLen = -1
-      const out: Record<string, TensorData> = {}
-      const targets: Array<{ e: HeaderEntry; dst: Uint8Array }> = []
-      let dataPos = 0 // bytes of the data section consumed
-      let t = 0
-      const take = (piece: Uint8Array): void => {
-        // Feed data-section bytes into the tensors they belong to.
-        let off = 0
-        while (off < piece.byteLength) {
-          while (t < targets.length && dataPos >= targets[t].e.end) t++
-          if (t >= targets.length) throw new Bad("", "bytes past the last tensor")
-          const { e, dst } = targets[t]
-          if (dataPos < e.begin) {
-            const skip = Math.min(e.begin - dataPos, piece.byteLength - off)
-            off += skip
-            dataPos += skip
-            continue
-          }
-          const n = Math.min(e.end - dataPos, piece.byteLength - off)
-          dst.set(piece.subarray(off, off + n), dataPos - e.begin)
-          off += n
-          dataPos += n
-        }
-      }
-      for await (const piece of body) {
-        if (entries === null) {
-          pending.push(piece)
-          pendingBytes += piece.byteLength
-          const joined = pending.length === 1 ? pending[0] : Buffer.concat(pending)
-          if (headerLen < 0 && pendingBytes >= 8) headerLen = headerLength(joined, null)
-          if (headerLen < 0 || pendingBytes < 8 + headerLen) {
-            pending = [joined]
-            continue
-          }
-          entries = parseHeader("checkpoint", joined.subarray(8, 8 + headerLen), null)
-          for (const e of entries) {
-            const spec = DTYPES[e.dtype]
-            const buf = new ArrayBuffer(e.end - e.begin)
-            out[e.name] = { dtype: e.dtype, shape: e.shape, data: spec.make(buf, 0, (e.end - e.begin) / spec.bytes) }
-            targets.push({ e, dst: new Uint8Array(buf) })
-          }
-          const rest = joined.subarray(8 + headerLen)
-          pending = []
-          if (rest.byteLength > 0) take(rest)
-          continue
-        }
-        take(piece)
-      }
-      if (entries === null) throw new Bad("header", "stream ended inside the header")
-      const need = entries.reduce((m, e) => Math.max(m, e.end), 0)
-      if (dataPos < need) throw new Bad("", `stream ended after ${dataPos} of ${need} data bytes`)
-      return out
+      const d = rawDecoder()
+      for await (const piece of body) d.push(piece)
+      return d.end()
     },
-    catch: (e) =>
-      e instanceof Bad
-        ? new CodecError({ kind: "checkpoint", path: e.path, reason: e.reason })
-        : new CodecError({ kind: "checkpoint", path: "", reason: e instanceof Error ? e.message : String(e) })
+    catch: asCodecError
   })
 
 // ---- by kind ---------------------------------------------------------------------

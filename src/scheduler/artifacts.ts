@@ -9,7 +9,7 @@
 import { Effect, Schema, Stream } from "effect"
 import type { CacheError } from "../cache/CacheError.js"
 import type { CacheStoreService, ContentHash } from "../cache/CacheStore.js"
-import { decodeOutput, decodeTensorsStream, encodeOutput } from "../cache/codec.js"
+import { decodeOutput, encodeOutput, tensorsDecoder } from "../cache/codec.js"
 import type { AnyOutputSpec, CheckpointInput } from "../dsl/Output.js"
 import { StageFailed } from "./errors.js"
 
@@ -52,7 +52,14 @@ export const loadInput = (
       hash,
       bytes: () => Effect.runPromise(cache.readArtifact(hash)),
       stream: () => Stream.toAsyncIterable(cache.streamArtifact(hash)),
-      tensors: () => Effect.runPromise(decodeTensorsStream(Stream.toAsyncIterable(cache.streamArtifact(hash))))
+      // Borrowed pieces straight into the tensors: no memory per piece.
+      tensors: () =>
+        Effect.runPromise(
+          Effect.suspend(() => {
+            const decoder = tensorsDecoder()
+            return Effect.zipRight(cache.scanArtifact(hash, decoder.push), decoder.end())
+          })
+        )
     }
     return Effect.succeed(ref)
   }

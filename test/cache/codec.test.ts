@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { Effect } from "effect"
 import {
-  canonicalJsonText, decodeOutput, decodeTable, decodeTensors, decodeTensorsStream, decodeValue, encodeOutput,
+  canonicalJsonText, decodeOutput, decodeTable, decodeTensors, decodeTensorsStream, decodeValue, tensorsDecoder, encodeOutput,
   encodeTable, encodeTensors, encodeTensorsStream, encodeValue, tableRows, type TensorSet
 } from "../../src/cache/codec.js"
 import { failure, pieces } from "./helpers.js"
@@ -97,6 +97,27 @@ describe("tensors codec (safetensors)", () => {
     // Insertion order does not matter.
     const reordered = Object.fromEntries(Object.entries(set).reverse())
     assert.deepEqual(await run(encodeTensors(reordered)), b)
+  })
+
+  it("decodes from borrowed pieces: one reused buffer, overwritten after every push", async () => {
+    const b = await run(encodeTensors(set))
+    for (const size of [3, 7, 64, b.byteLength]) {
+      const d = tensorsDecoder()
+      const scratch = new Uint8Array(size)
+      for (let off = 0; off < b.byteLength; off += size) {
+        const n = Math.min(size, b.byteLength - off)
+        scratch.set(b.subarray(off, off + n))
+        await run(d.push(scratch.subarray(0, n)))
+        scratch.fill(0xee) // what a reused read buffer does next
+      }
+      const back = await run(d.end())
+      assert.deepEqual([...back["w.weight"].data as Float32Array], [1, 2, 3, 4, 5, 6.5], `pieces of ${size}`)
+      assert.deepEqual([...back.ids.data as Int32Array], [7, -8, 9])
+      assert.deepEqual([...back.big.data as BigInt64Array], [2n ** 40n])
+    }
+    const short = tensorsDecoder()
+    await run(short.push(b.subarray(0, 12)))
+    assert.match((await failure(short.end())).reason, /inside the header/)
   })
 
   it("rejects a shape/data mismatch and a wrong array type, naming the tensor", async () => {

@@ -43,15 +43,15 @@ import type {
 import { configure, DDL, MIGRATIONS, SCHEMA_VERSION } from "./schema.js"
 import {
   blobDir,
+  BlobFileDamaged,
   blobFileSize,
-  closeBlobFile,
   createBlobFile,
   ensureBlobDir,
   listBlobFiles,
-  openBlobFile,
-  readAt,
+  openBlobReader,
   readBlobFileSync,
   removeBlobFile,
+  type BlobFileReader,
   type BlobFileWriter
 } from "./blobFiles.js"
 import { exportStore, importStore } from "./transfer.js"
@@ -80,6 +80,11 @@ export interface CacheStoreOptions {
    * memory until its size is known to be under or over it.
    */
   readonly fileThreshold?: number
+  /**
+   * Read and write blob files with O_DIRECT where the file system allows it
+   * (default true; see blobFiles.ts). False: always through the page cache.
+   */
+  readonly directIo?: boolean
   /** Batching of small writes (see groupCommit.ts). */
   readonly groupCommit?: GroupCommitOptions
 }
@@ -93,8 +98,11 @@ export interface StoreInternals {
   readonly fail: (operation: string) => (cause: unknown) => StoreFailed
   readonly hasArtifact: (hash: string) => boolean
   readonly artifactRow: (hash: string) => ArtifactRow | undefined
-  /** An artifact's bytes in pieces (chunk rows or its blob file); throws CorruptArtifact when parts are missing. */
-  readonly pieces: (row: ArtifactRow) => Iterable<Buffer>
+  /**
+   * An artifact's bytes in pieces (chunk rows or its blob file), each valid
+   * only until the next is taken; throws CorruptArtifact when parts are missing.
+   */
+  readonly pieces: (row: ArtifactRow) => Iterable<Uint8Array>
   readonly upload: (
     kind: ArtifactKind,
     body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
@@ -193,6 +201,7 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
   /** Folder of the blob files, null for an in-memory store. */
   const blobs = memory ? null : blobDir(path)
   const fileThreshold = Math.max(0, options.fileThreshold ?? DEFAULT_FILE_THRESHOLD)
+  const direct = { direct: options.directIo ?? true }
   const db = new Database(path)
   try {
     configure(db, options.busyTimeoutMs ?? 15_000)
@@ -314,7 +323,7 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
       ensureBlobDir(blobs!)
       blobDirReady = true
     }
-    return createBlobFile(blobs!, blob)
+    return createBlobFile(blobs!, blob, direct)
   }
 
   /**
@@ -484,10 +493,11 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
           return hash as ContentHash
         }),
       (blob, exit) =>
-        Effect.sync(() => {
+        Effect.promise(async () => {
           if (exit._tag !== "Failure") return
+          // Writes in flight finish before the file is closed and deleted.
+          await (file as BlobFileWriter | null)?.abort()
           try {
-            ;(file as BlobFileWriter | null)?.abort()
             if (db.open && !hasPublished(blob)) freeBlob(blob)
           } catch {
             // Left for the sweep on next open / gc.
@@ -574,119 +584,122 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
       )
     })
 
-  // ---- reads of blob files ---------------------------------------------------
-  /** Bytes per read of a blob file; the next read runs while a piece is hashed or consumed. */
-  const FILE_READ = 16 * 1024 * 1024
-  const READS_IN_FLIGHT = 3
+  /** Chunk rows handed to `f` in order (each a fresh buffer from SQLite), then the hash checked. */
+  const scanRows = <E, R>(
+    row: ArtifactRow,
+    f: (piece: Uint8Array) => Effect.Effect<void, E, R>
+  ): Effect.Effect<void, CacheError | E, R> =>
+    Effect.gen(function* () {
+      const hasher = createHash("sha256")
+      let read = 0
+      for (let i = 0; i < row.chunks; i++) {
+        const c = yield* Effect.try({
+          try: () => {
+            const c = chunkOrCorrupt(row, i)
+            read += c.byteLength
+            if (read > row.size) throw sizeMismatch(row)
+            hasher.update(c)
+            return c
+          },
+          catch: (e) => (e instanceof CorruptArtifact ? e : fail("scanArtifact")(e))
+        })
+        yield* f(c)
+      }
+      yield* Effect.try({
+        try: () => {
+          if (read !== row.size) throw sizeMismatch(row)
+          checkHash(row, hasher)
+        },
+        catch: (e) => (e instanceof CorruptArtifact ? e : fail("scanArtifact")(e))
+      })
+    })
 
-  const openOrCorrupt = (row: ArtifactRow): number => {
-    try {
-      return openBlobFile(blobs!, row.blob)
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "ENOENT") throw new CorruptArtifact({ hash: row.hash, detail: "its blob file is missing" })
-      throw e
-    }
-  }
-  const fileSizeMismatch = (row: ArtifactRow) =>
-    new CorruptArtifact({ hash: row.hash, detail: `its blob file does not hold ${row.size} bytes` })
+  // ---- reads of blob files ---------------------------------------------------
+  const damaged = (row: ArtifactRow) => (e: unknown): unknown =>
+    e instanceof BlobFileDamaged ? new CorruptArtifact({ hash: row.hash, detail: e.detail }) : e
   const checkHash = (row: ArtifactRow, hasher: ReturnType<typeof createHash>): void => {
     const actual = hasher.digest("hex")
     if (actual !== row.hash) throw new CorruptArtifact({ hash: row.hash, actual, detail: "content does not hash to its name" })
   }
-  /** After the last expected byte: the file must end there. */
-  const assertEnd = async (fd: number, row: ArtifactRow): Promise<void> => {
-    if ((await readAt(fd, Buffer.allocUnsafe(1), 0, 1, row.size)) !== 0) throw fileSizeMismatch(row)
+  const asCacheError = (row: ArtifactRow, operation: string) => (e: unknown): CacheError => {
+    const d = damaged(row)(e)
+    return d instanceof CorruptArtifact ? d : fail(operation)(d)
   }
 
-  /** The whole file into one buffer, reading the next piece while hashing the last. */
-  const readAllFile = (row: ArtifactRow): Effect.Effect<Uint8Array, CacheError> =>
-    Effect.tryPromise({
-      try: async () => {
-        const fd = openOrCorrupt(row)
-        try {
-          const out = Buffer.allocUnsafe(row.size)
-          const hasher = createHash("sha256")
-          // Several reads in flight (the thread pool fills fresh pages in parallel), hashed in order.
-          const inflight: Array<{ at: number; len: number; done: Promise<number> }> = []
-          let issued = 0
-          const issue = (): void => {
-            while (inflight.length < READS_IN_FLIGHT && issued < row.size) {
-              const len = Math.min(FILE_READ, row.size - issued)
-              inflight.push({ at: issued, len, done: readAt(fd, out, issued, len, issued) })
-              issued += len
-            }
-          }
-          issue()
-          try {
-            while (inflight.length > 0) {
-              const { at, len, done } = inflight.shift()!
-              if ((await done) !== len) throw fileSizeMismatch(row)
-              issue()
-              hasher.update(out.subarray(at, at + len))
-            }
-          } finally {
-            await Promise.allSettled(inflight.map((r) => r.done))
-          }
-          await assertEnd(fd, row)
-          checkHash(row, hasher)
-          return new Uint8Array(out.buffer, out.byteOffset, out.byteLength)
-        } finally {
-          await closeBlobFile(fd)
+  /** A blob file's reader as a scoped resource (reads in flight finish before it closes). */
+  const blobReader = (row: ArtifactRow, operation: string): Effect.Effect<BlobFileReader, CacheError, Scope.Scope> =>
+    Effect.acquireRelease(
+      Effect.try({ try: () => openBlobReader(blobs!, row.blob, row.size, direct), catch: asCacheError(row, operation) }),
+      (r) => Effect.promise(() => r.close())
+    )
+
+  /**
+   * Every piece of a blob file, hashed, handed to `f` borrowed (valid until
+   * `f`'s effect completes), then the whole checked against the name.
+   */
+  const scanFile = <E, R>(
+    row: ArtifactRow,
+    operation: string,
+    f: (piece: Uint8Array) => Effect.Effect<void, E, R>
+  ): Effect.Effect<void, CacheError | E, R> =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const reader = yield* blobReader(row, operation)
+        const hasher = createHash("sha256")
+        for (;;) {
+          const piece = yield* Effect.tryPromise({ try: () => reader.next(), catch: asCacheError(row, operation) })
+          if (piece === null) break
+          hasher.update(piece)
+          yield* f(piece)
         }
-      },
-      catch: (e) => (e instanceof CorruptArtifact ? e : fail("readArtifact")(e))
+        yield* Effect.try({ try: () => checkHash(row, hasher), catch: asCacheError(row, operation) })
+      })
+    )
+
+  /** The whole file into one buffer (the only fresh memory is the result). */
+  const readAllFile = (row: ArtifactRow): Effect.Effect<Uint8Array, CacheError> =>
+    Effect.suspend(() => {
+      const out = Buffer.allocUnsafe(row.size)
+      let at = 0
+      return scanFile(row, "readArtifact", (piece) =>
+        Effect.sync(() => {
+          out.set(piece, at)
+          at += piece.byteLength
+        })
+      ).pipe(Effect.as(new Uint8Array(out.buffer, out.byteOffset, out.byteLength)))
     })
 
-  /** Chunk-size pieces with one read ahead; the file is closed after the read in flight. */
+  /** Pieces the consumer owns: each is copied out of the reader's reused buffers. */
   const streamFile = (row: ArtifactRow): Stream.Stream<Uint8Array, CacheError> =>
     Stream.unwrapScoped(
-      Effect.gen(function* () {
-        let inflight: Promise<unknown> | null = null
-        const fd = yield* Effect.acquireRelease(
-          Effect.try({ try: () => openOrCorrupt(row), catch: (e) => (e instanceof CorruptArtifact ? e : fail("streamArtifact")(e)) }),
-          (fd) =>
-            Effect.promise(async () => {
-              await inflight?.catch(() => undefined)
-              await closeBlobFile(fd)
-            })
-        )
+      Effect.map(blobReader(row, "streamArtifact"), (reader) => {
         const hasher = createHash("sha256")
-        const piece = (at: number): Promise<Buffer> => {
-          const b = Buffer.allocUnsafe(Math.min(chunkSize, row.size - at))
-          const p = readAt(fd, b, 0, b.byteLength, at).then((n) => (n === b.byteLength ? b : b.subarray(0, n)))
-          inflight = p
-          return p
-        }
-        let pos = 0
-        let next: Promise<Buffer> | null = row.size > 0 ? piece(0) : null
         return Stream.repeatEffectOption(
           Effect.tryPromise({
             try: async (): Promise<Option.Option<Uint8Array>> => {
-              if (next === null) {
-                // Every byte was read: the file must end here and hash to its name.
-                await assertEnd(fd, row)
+              const piece = await reader.next()
+              if (piece === null) {
                 checkHash(row, hasher)
                 return Option.none()
               }
-              const b = await next
-              if (b.byteLength === 0) throw fileSizeMismatch(row)
-              pos += b.byteLength
-              next = pos < row.size ? piece(pos) : null
-              hasher.update(b)
-              return Option.some(new Uint8Array(b.buffer, b.byteOffset, b.byteLength))
+              hasher.update(piece)
+              return Option.some(Uint8Array.prototype.slice.call(piece))
             },
-            catch: (e) => Option.some(e instanceof CorruptArtifact ? e : fail("streamArtifact")(e))
+            catch: (e) => Option.some(asCacheError(row, "streamArtifact")(e))
           }).pipe(Effect.flatMap(Option.match({ onNone: () => Effect.fail(Option.none()), onSome: Effect.succeed })))
         )
       })
     )
 
-  /** An artifact's bytes as pieces, read synchronously (verify, export); throws CorruptArtifact when parts are missing. */
-  function* pieces(row: ArtifactRow): Generator<Buffer> {
+  /** An artifact's bytes as borrowed pieces, read synchronously (verify, export); throws CorruptArtifact when parts are missing. */
+  function* pieces(row: ArtifactRow): Generator<Uint8Array> {
     if (row.file === 1) {
-      if (blobs === null || blobFileSize(blobs, row.blob) === undefined)
-        throw new CorruptArtifact({ hash: row.hash, detail: "its blob file is missing" })
-      yield* readBlobFileSync(blobs, row.blob, chunkSize)
+      if (blobs === null) throw new CorruptArtifact({ hash: row.hash, detail: "its blob file is missing" })
+      try {
+        yield* readBlobFileSync(blobs, row.blob, row.size, direct)
+      } catch (e) {
+        throw damaged(row)(e)
+      }
       return
     }
     for (let i = 0; i < row.chunks; i++) yield chunkOrCorrupt(row, i)
@@ -807,6 +820,12 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
           return streamRow(row)
         })
       ),
+
+    scanArtifact: (hash, f) =>
+      Effect.flatMap(requireArtifact(hash, "scanArtifact"), (row) => {
+        touch(hash)
+        return row.file === 1 ? scanFile(row, "scanArtifact", f) : scanRows(row, f)
+      }),
 
     hasArtifact: (hash) => sql("hasArtifact", () => hasArtifact(hash)),
 
