@@ -14,10 +14,13 @@
  * host fault: there, buffered writes of 1 GiB ran at ~310-370 MB/s against
  * ~500-800 MB/s direct, and reads into fresh buffers at ~360-630 MB/s
  * against ~1.4 GB/s direct into reused ones. Direct I/O needs aligned
- * buffers: the pieces come from a small process-wide pool carved out of
- * WebAssembly memory, whose base is page aligned (a Buffer's address is not
- * knowable from JavaScript). Where O_DIRECT is refused (EINVAL: tmpfs, some
- * FUSE or network file systems) the same code runs buffered.
+ * buffers, and a Buffer's address is not knowable from JavaScript: reused
+ * pieces come from a small process-wide pool carved out of WebAssembly
+ * memory, whose base is page aligned; a fresh buffer the caller will own
+ * is aligned by probing (`alignedOffset`). Where O_DIRECT is refused
+ * (EINVAL: tmpfs, some FUSE or network file systems) the same code runs
+ * buffered. On a 16-core host without that VM cost, direct and buffered
+ * measured the same (docs/cache.md).
  *
  * Ownership and crash safety: the file belongs to a blob id exactly as
  * chunk rows do. It is created only after the blob's `uploads` row is
@@ -206,13 +209,13 @@ const writeFully = async (h: Handle, b: Uint8Array, len: number, pos: number): P
   }
 }
 
-/** Read up to `len` bytes at `pos` into `b` (fewer only at the end of the file). */
-const readFully = async (h: Handle, b: Uint8Array, len: number, pos: number): Promise<number> => {
+/** Read up to `len` bytes at `pos` into `b[off, off + len)` (fewer only at the end of the file). */
+const readFully = async (h: Handle, b: Uint8Array, off: number, len: number, pos: number): Promise<number> => {
   let got = 0
   while (got < len) {
     let n: number
     try {
-      n = await readOnce(h.fd, b, got, len - got, pos + got)
+      n = await readOnce(h.fd, b, off + got, len - got, pos + got)
     } catch (e) {
       if (!(h.direct && isEinval(e))) throw e
       h.fallBack()
@@ -223,6 +226,37 @@ const readFully = async (h: Handle, b: Uint8Array, len: number, pos: number): Pr
     if (got < len && h.direct && got % ALIGN !== 0) h.fallBack()
   }
   return got
+}
+
+/**
+ * Where in a fresh buffer direct reads may land. JavaScript cannot see a
+ * buffer's address, so this asks the kernel: a direct read of one block
+ * (file offset 0) succeeds only into an aligned address. The first guess
+ * is where glibc puts a large allocation (16 bytes into a page). If no
+ * offset works, the handle falls back to buffered reads and 0 is returned.
+ */
+const alignedOffset = (h: Handle, raw: Buffer): number => {
+  if (!h.direct) return 0
+  for (const k of [ALIGN - 16, 0, ...Array.from({ length: ALIGN / 16 }, (_, i) => i * 16)]) {
+    try {
+      readSync(h.fd, raw, k, ALIGN, 0)
+      return k
+    } catch (e) {
+      if (!isEinval(e)) throw e
+    }
+  }
+  h.fallBack()
+  return 0
+}
+
+/**
+ * A fresh buffer for `len` bytes read directly: `raw` has room for the
+ * alignment offset and for the last read's rounding up to a whole block.
+ */
+const freshTarget = (h: Handle, len: number): { raw: Buffer; at: number } => {
+  if (!h.direct) return { raw: Buffer.allocUnsafeSlow(len), at: 0 }
+  const raw = Buffer.allocUnsafeSlow(len + 2 * ALIGN)
+  return { raw, at: alignedOffset(h, raw) }
 }
 
 // ---- writing -------------------------------------------------------------------
@@ -341,14 +375,26 @@ export const createBlobFile = (dir: string, blob: number, options: { readonly di
 
 export interface BlobFileReader {
   /**
-   * The next piece of the file, borrowed: valid until the next call to
-   * `next` or `close` (copy what must outlive it). null after the last
-   * byte. Rejects with `BlobFileDamaged` if the file ends early.
+   * The next piece of the file, or null after the last byte. Rejects with
+   * `BlobFileDamaged` if the file ends early. A "pool" piece is borrowed:
+   * valid until the next call to `next` or `close`.
    */
   readonly next: () => Promise<Uint8Array | null>
   /** Wait for reads in flight and close; idempotent, never rejects. */
   readonly close: () => Promise<void>
+  /** With `into: "whole"`: the buffer the pieces are views of (complete once `next` gave null). */
+  readonly whole: Uint8Array | null
 }
+
+/**
+ * Where a reader's pieces land:
+ * - "pool": reused aligned pieces, borrowed by the consumer (no memory per piece);
+ * - "fresh": a new buffer per piece, the consumer's to keep;
+ * - "whole": one new buffer for the whole file, each piece a view of it.
+ * The kernel fills fresh memory on the thread pool, where its first-touch
+ * cost overlaps with hashing the previous piece on the main thread.
+ */
+export type ReadInto = "pool" | "fresh" | "whole"
 
 const openForRead = (dir: string, blob: number, size: number, direct: boolean): Handle => {
   let h: Handle
@@ -373,20 +419,27 @@ const shortFile = (size: number) => new BlobFileDamaged(`its blob file does not 
  * reads ahead. Throws `BlobFileDamaged` at once if it is missing or of
  * another size.
  */
-export const openBlobReader = (dir: string, blob: number, size: number, options: { readonly direct: boolean }): BlobFileReader => {
+export const openBlobReader = (
+  dir: string,
+  blob: number,
+  size: number,
+  options: { readonly direct: boolean; readonly into: ReadInto }
+): BlobFileReader => {
   const h = openForRead(dir, blob, size, options.direct)
-  const queue: Array<{ buf: Buffer; len: number; done: Promise<number> }> = []
+  const whole = options.into === "whole" ? freshTarget(h, size) : null
+  const queue: Array<{ raw: Buffer; at: number; len: number; pooled: boolean; done: Promise<number> }> = []
   let issued = 0
   let lent: Buffer | null = null
   let closed = false
   const issue = (): void => {
     while (queue.length < DEPTH && issued < size) {
       const len = Math.min(PIECE, size - issued)
-      const buf = pool.take()
+      const target =
+        whole !== null ? { raw: whole.raw, at: whole.at + issued } : options.into === "pool" ? { raw: pool.take(), at: 0 } : freshTarget(h, len)
       // A direct read asks for whole blocks; the file simply ends sooner.
-      const done = readFully(h, buf, h.direct ? roundUp(len) : len, issued)
+      const done = readFully(h, target.raw, target.at, h.direct ? roundUp(len) : len, issued)
       done.catch(() => undefined) // awaited in order by `next`
-      queue.push({ buf, len, done })
+      queue.push({ ...target, len, pooled: options.into === "pool", done })
       issued += len
     }
   }
@@ -395,6 +448,7 @@ export const openBlobReader = (dir: string, blob: number, size: number, options:
     lent = null
   }
   return {
+    whole: whole === null ? null : whole.raw.subarray(whole.at, whole.at + size),
     next: async () => {
       giveBack()
       issue()
@@ -406,16 +460,16 @@ export const openBlobReader = (dir: string, blob: number, size: number, options:
       } finally {
         issue()
       }
-      lent = head.buf
+      if (head.pooled) lent = head.raw
       if (got < head.len) throw shortFile(size)
-      return head.buf.subarray(0, head.len)
+      return head.raw.subarray(head.at, head.at + head.len)
     },
     close: async () => {
       if (closed) return
       closed = true
       for (const r of queue.splice(0)) {
         await r.done.catch(() => undefined)
-        pool.give(r.buf)
+        if (r.pooled) pool.give(r.raw)
       }
       giveBack()
       await closeAll(h)

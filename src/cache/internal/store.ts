@@ -52,7 +52,8 @@ import {
   readBlobFileSync,
   removeBlobFile,
   type BlobFileReader,
-  type BlobFileWriter
+  type BlobFileWriter,
+  type ReadInto
 } from "./blobFiles.js"
 import { exportStore, importStore } from "./transfer.js"
 import { makeGroupCommit, type GroupCommitOptions, type RunParams } from "./groupCommit.js"
@@ -627,24 +628,26 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
   }
 
   /** A blob file's reader as a scoped resource (reads in flight finish before it closes). */
-  const blobReader = (row: ArtifactRow, operation: string): Effect.Effect<BlobFileReader, CacheError, Scope.Scope> =>
+  const blobReader = (row: ArtifactRow, operation: string, into: ReadInto): Effect.Effect<BlobFileReader, CacheError, Scope.Scope> =>
     Effect.acquireRelease(
-      Effect.try({ try: () => openBlobReader(blobs!, row.blob, row.size, direct), catch: asCacheError(row, operation) }),
+      Effect.try({ try: () => openBlobReader(blobs!, row.blob, row.size, { ...direct, into }), catch: asCacheError(row, operation) }),
       (r) => Effect.promise(() => r.close())
     )
 
   /**
-   * Every piece of a blob file, hashed, handed to `f` borrowed (valid until
-   * `f`'s effect completes), then the whole checked against the name.
+   * Every piece of a blob file, hashed, handed to `f` (borrowed pieces when
+   * `into` is "pool": valid until `f`'s effect completes), then the whole
+   * checked against the name. Returns the reader's whole buffer, if any.
    */
   const scanFile = <E, R>(
     row: ArtifactRow,
     operation: string,
+    into: ReadInto,
     f: (piece: Uint8Array) => Effect.Effect<void, E, R>
-  ): Effect.Effect<void, CacheError | E, R> =>
+  ): Effect.Effect<Uint8Array | null, CacheError | E, R> =>
     Effect.scoped(
       Effect.gen(function* () {
-        const reader = yield* blobReader(row, operation)
+        const reader = yield* blobReader(row, operation, into)
         const hasher = createHash("sha256")
         for (;;) {
           const piece = yield* Effect.tryPromise({ try: () => reader.next(), catch: asCacheError(row, operation) })
@@ -653,26 +656,18 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
           yield* f(piece)
         }
         yield* Effect.try({ try: () => checkHash(row, hasher), catch: asCacheError(row, operation) })
+        return reader.whole
       })
     )
 
-  /** The whole file into one buffer (the only fresh memory is the result). */
+  /** The whole file, read straight into one fresh buffer (pieces in flight while the last is hashed). */
   const readAllFile = (row: ArtifactRow): Effect.Effect<Uint8Array, CacheError> =>
-    Effect.suspend(() => {
-      const out = Buffer.allocUnsafe(row.size)
-      let at = 0
-      return scanFile(row, "readArtifact", (piece) =>
-        Effect.sync(() => {
-          out.set(piece, at)
-          at += piece.byteLength
-        })
-      ).pipe(Effect.as(new Uint8Array(out.buffer, out.byteOffset, out.byteLength)))
-    })
+    Effect.map(scanFile(row, "readArtifact", "whole", () => Effect.void), (whole) => whole!)
 
-  /** Pieces the consumer owns: each is copied out of the reader's reused buffers. */
+  /** Pieces the consumer owns: each read into its own fresh buffer. */
   const streamFile = (row: ArtifactRow): Stream.Stream<Uint8Array, CacheError> =>
     Stream.unwrapScoped(
-      Effect.map(blobReader(row, "streamArtifact"), (reader) => {
+      Effect.map(blobReader(row, "streamArtifact", "fresh"), (reader) => {
         const hasher = createHash("sha256")
         return Stream.repeatEffectOption(
           Effect.tryPromise({
@@ -683,7 +678,7 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
                 return Option.none()
               }
               hasher.update(piece)
-              return Option.some(Uint8Array.prototype.slice.call(piece))
+              return Option.some(piece)
             },
             catch: (e) => Option.some(asCacheError(row, "streamArtifact")(e))
           }).pipe(Effect.flatMap(Option.match({ onNone: () => Effect.fail(Option.none()), onSome: Effect.succeed })))
@@ -824,7 +819,7 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
     scanArtifact: (hash, f) =>
       Effect.flatMap(requireArtifact(hash, "scanArtifact"), (row) => {
         touch(hash)
-        return row.file === 1 ? scanFile(row, "scanArtifact", f) : scanRows(row, f)
+        return row.file === 1 ? Effect.asVoid(scanFile(row, "scanArtifact", "pool", f)) : scanRows(row, f)
       }),
 
     hasArtifact: (hash) => sql("hasArtifact", () => hasArtifact(hash)),
