@@ -4,7 +4,7 @@
  */
 import { describe, it } from "node:test"
 import assert from "node:assert/strict"
-import { closeSync, constants, openSync, readdirSync, readFileSync, readlinkSync, statSync, truncateSync, writeFileSync } from "node:fs"
+import { closeSync, constants, existsSync, openSync, readdirSync, readFileSync, readlinkSync, statSync, truncateSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import Database from "better-sqlite3"
 import { Chunk, Effect, Fiber, Stream } from "effect"
@@ -20,9 +20,13 @@ const N = 2 * PIECE + 4096 + 1234
 /** Bodies over one piece become blob files (the default threshold is 32 MiB). */
 const fileThreshold = PIECE
 
+/** Descriptor checks read Linux's /proc; elsewhere they are skipped. */
+const procFs = existsSync("/proc/self/fdinfo")
+
 /** Open descriptors of this process on `file`, with their open flags. */
 const openOn = (file: string): Array<{ fd: number; flags: number }> => {
   const out: Array<{ fd: number; flags: number }> = []
+  if (!procFs) return out
   for (const name of readdirSync("/proc/self/fd")) {
     try {
       if (readlinkSync(`/proc/self/fd/${name}`) !== file) continue
@@ -34,13 +38,14 @@ const openOn = (file: string): Array<{ fd: number; flags: number }> => {
   }
   return out
 }
-const fdCount = (): number => readdirSync("/proc/self/fd").length
+const fdCount = (): number => (procFs ? readdirSync("/proc/self/fd").length : 0)
 
 /** Whether the file system under `dir` takes O_DIRECT (the store falls back when it does not). */
 const takesDirect = (dir: string): boolean => {
   const p = join(dir, "probe")
   writeFileSync(p, "x")
   try {
+    if (constants.O_DIRECT === undefined) return false
     closeSync(openSync(p, constants.O_RDONLY | constants.O_DIRECT))
     return true
   } catch {
@@ -98,9 +103,9 @@ describe("blob-file I/O", () => {
         assert.ok(r.scanned.equals(Buffer.from(d)))
         assert.equal(r.calls, Math.ceil(N / PIECE))
         assert.deepEqual([r.verify.checked, r.verify.corrupt.length], [1, 0])
-        assert.ok(flagsSeen.length > 0, "the blob file was open during the scan")
+        if (procFs) assert.ok(flagsSeen.length > 0, "the blob file was open during the scan")
         // (A file system may take O_DIRECT at open and refuse a transfer: the store then adds a buffered descriptor.)
-        assert.equal(flagsSeen.some((f) => (f & constants.O_DIRECT) !== 0), expectDirect, `open flags ${flagsSeen.map((f) => f.toString(8))}`)
+        if (procFs) assert.equal(flagsSeen.some((f) => (f & constants.O_DIRECT) !== 0), expectDirect, `open flags ${flagsSeen.map((f) => f.toString(8))}`)
         assert.equal(fdCount(), before, "every descriptor is closed")
       } finally {
         cleanup()
@@ -189,7 +194,7 @@ describe("blob-file I/O", () => {
       )
       assert.equal(r.err, "consumer gave up", "the consumer's own error comes through")
       assert.equal(r.openAfterFailure, 0)
-      assert.ok(r.openDuring >= 1)
+      if (procFs) assert.ok(r.openDuring >= 1)
       assert.equal(r.openAfterInterrupt, 0)
     } finally {
       cleanup()
