@@ -194,6 +194,17 @@ const readOnce = (fd: number, b: Uint8Array, off: number, len: number, pos: numb
 
 const datasync = (fd: number): Promise<void> => new Promise((resolve, reject) => fdatasync(fd, (e) => (e ? reject(e) : resolve())))
 
+/** A failed transfer: rethrown, unless direct I/O was refused, in which case the handle goes buffered. */
+const fallBackOrThrow = (h: Handle, e: unknown): void => {
+  if (!(h.direct && isEinval(e))) throw e
+  h.fallBack()
+}
+
+/** After a short transfer: direct I/O cannot go on from an unaligned position, buffered can. */
+const alignAfterShort = (h: Handle, done: number): void => {
+  if (h.direct && done % ALIGN !== 0) h.fallBack()
+}
+
 /** Write `b[0, len)` at `pos`, retrying buffered if direct I/O is refused. */
 const writeFully = async (h: Handle, b: Uint8Array, len: number, pos: number): Promise<void> => {
   let done = 0
@@ -201,29 +212,49 @@ const writeFully = async (h: Handle, b: Uint8Array, len: number, pos: number): P
     try {
       done += await writeOnce(h.fd, b, done, len - done, pos + done)
     } catch (e) {
-      if (!(h.direct && isEinval(e))) throw e
-      h.fallBack()
+      fallBackOrThrow(h, e)
+      continue
     }
-    // A short direct write leaves an unaligned remainder: finish it buffered.
-    if (done < len && h.direct && done % ALIGN !== 0) h.fallBack()
+    if (done < len) alignAfterShort(h, done)
   }
 }
 
-/** Read up to `len` bytes at `pos` into `b[off, off + len)` (fewer only at the end of the file). */
-const readFully = async (h: Handle, b: Uint8Array, off: number, len: number, pos: number): Promise<number> => {
+/**
+ * Read the `need` bytes at `pos` into `b[off, ...)`; returns how many came
+ * (fewer only if the file ends sooner). A direct read asks for whole
+ * blocks (`b` has room for them) and the file simply ends within the last.
+ */
+const readFully = async (h: Handle, b: Uint8Array, off: number, need: number, pos: number): Promise<number> => {
   let got = 0
-  while (got < len) {
+  while (got < need) {
     let n: number
     try {
-      n = await readOnce(h.fd, b, off + got, len - got, pos + got)
+      n = await readOnce(h.fd, b, off + got, (h.direct ? roundUp(need) : need) - got, pos + got)
     } catch (e) {
-      if (!(h.direct && isEinval(e))) throw e
-      h.fallBack()
+      fallBackOrThrow(h, e)
       continue
     }
     if (n === 0) break
     got += n
-    if (got < len && h.direct && got % ALIGN !== 0) h.fallBack()
+    if (got < need) alignAfterShort(h, got)
+  }
+  return got
+}
+
+/** `readFully`'s synchronous twin (verify and export read inside SQLite transactions). */
+const readFullySync = (h: Handle, b: Uint8Array, off: number, need: number, pos: number): number => {
+  let got = 0
+  while (got < need) {
+    let n: number
+    try {
+      n = readSync(h.fd, b, off + got, (h.direct ? roundUp(need) : need) - got, pos + got)
+    } catch (e) {
+      fallBackOrThrow(h, e)
+      continue
+    }
+    if (n === 0) break
+    got += n
+    if (got < need) alignAfterShort(h, got)
   }
   return got
 }
@@ -436,8 +467,7 @@ export const openBlobReader = (
       const len = Math.min(PIECE, size - issued)
       const target =
         whole !== null ? { raw: whole.raw, at: whole.at + issued } : options.into === "pool" ? { raw: pool.take(), at: 0 } : freshTarget(h, len)
-      // A direct read asks for whole blocks; the file simply ends sooner.
-      const done = readFully(h, target.raw, target.at, h.direct ? roundUp(len) : len, issued)
+      const done = readFully(h, target.raw, target.at, len, issued)
       done.catch(() => undefined) // awaited in order by `next`
       queue.push({ ...target, len, pooled: options.into === "pool", done })
       issued += len
@@ -487,21 +517,7 @@ export function* readBlobFileSync(dir: string, blob: number, size: number, optio
   try {
     for (let at = 0; at < size; ) {
       const len = Math.min(PIECE, size - at)
-      const want = h.direct ? roundUp(len) : len
-      let got = 0
-      while (got < want) {
-        let n: number
-        try {
-          n = readSync(h.fd, buf, got, want - got, at + got)
-        } catch (e) {
-          if (!(h.direct && isEinval(e))) throw e
-          h.fallBack()
-          continue
-        }
-        if (n === 0) break
-        got += n
-        if (got < want && h.direct && got % ALIGN !== 0) h.fallBack()
-      }
+      const got = readFullySync(h, buf, 0, len, at)
       if (got < len) throw shortFile(size)
       yield buf.subarray(0, len)
       at += len

@@ -522,6 +522,12 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
     return data
   }
 
+  /** Throws CorruptArtifact unless the bytes hashed into `hasher` are the artifact's name. */
+  const checkHash = (row: ArtifactRow, hasher: ReturnType<typeof createHash>): void => {
+    const actual = hasher.digest("hex")
+    if (actual !== row.hash) throw new CorruptArtifact({ hash: row.hash, actual, detail: "content does not hash to its name" })
+  }
+
   const readAll = (row: ArtifactRow): Effect.Effect<Uint8Array, CacheError> =>
     row.file === 1 ? readAllFile(row) : readAllRows(row)
 
@@ -546,9 +552,7 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
           if (off !== row.size) throw sizeMismatch(row)
         }
         if (out.byteLength !== row.size) throw sizeMismatch(row)
-        const actual = hasher.digest("hex")
-        if (actual !== row.hash)
-          throw new CorruptArtifact({ hash: row.hash, actual, detail: "content does not hash to its name" })
+        checkHash(row, hasher)
         return new Uint8Array(out.buffer, out.byteOffset, out.byteLength)
       },
       catch: (e) => (e instanceof CorruptArtifact ? e : fail("readArtifact")(e))
@@ -558,9 +562,10 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
     new CorruptArtifact({ hash: row.hash, detail: `stored chunks do not add up to ${row.size} bytes` })
 
   const streamRow = (row: ArtifactRow): Stream.Stream<Uint8Array, CacheError> =>
-    row.file === 1 ? streamFile(row) : streamRows(row)
+    row.file === 1 ? streamFile(row) : streamRows(row, "streamArtifact")
 
-  const streamRows = (row: ArtifactRow): Stream.Stream<Uint8Array, CacheError> =>
+  /** Chunk rows in order (each a fresh buffer from SQLite), then the size and hash checked. */
+  const streamRows = (row: ArtifactRow, operation: string): Stream.Stream<Uint8Array, CacheError> =>
     Stream.suspend(() => {
       const hasher = createHash("sha256")
       let read = 0
@@ -575,53 +580,17 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
               return Option.some([new Uint8Array(c.buffer, c.byteOffset, c.byteLength), idx + 1] as const)
             }
             if (read !== row.size) throw sizeMismatch(row)
-            const actual = hasher.digest("hex")
-            if (actual !== row.hash)
-              throw new CorruptArtifact({ hash: row.hash, actual, detail: "content does not hash to its name" })
+            checkHash(row, hasher)
             return Option.none()
           },
-          catch: (e) => (e instanceof CorruptArtifact ? e : fail("streamArtifact")(e))
+          catch: (e) => (e instanceof CorruptArtifact ? e : fail(operation)(e))
         })
       )
-    })
-
-  /** Chunk rows handed to `f` in order (each a fresh buffer from SQLite), then the hash checked. */
-  const scanRows = <E, R>(
-    row: ArtifactRow,
-    f: (piece: Uint8Array) => Effect.Effect<void, E, R>
-  ): Effect.Effect<void, CacheError | E, R> =>
-    Effect.gen(function* () {
-      const hasher = createHash("sha256")
-      let read = 0
-      for (let i = 0; i < row.chunks; i++) {
-        const c = yield* Effect.try({
-          try: () => {
-            const c = chunkOrCorrupt(row, i)
-            read += c.byteLength
-            if (read > row.size) throw sizeMismatch(row)
-            hasher.update(c)
-            return c
-          },
-          catch: (e) => (e instanceof CorruptArtifact ? e : fail("scanArtifact")(e))
-        })
-        yield* f(c)
-      }
-      yield* Effect.try({
-        try: () => {
-          if (read !== row.size) throw sizeMismatch(row)
-          checkHash(row, hasher)
-        },
-        catch: (e) => (e instanceof CorruptArtifact ? e : fail("scanArtifact")(e))
-      })
     })
 
   // ---- reads of blob files ---------------------------------------------------
   const damaged = (row: ArtifactRow) => (e: unknown): unknown =>
     e instanceof BlobFileDamaged ? new CorruptArtifact({ hash: row.hash, detail: e.detail }) : e
-  const checkHash = (row: ArtifactRow, hasher: ReturnType<typeof createHash>): void => {
-    const actual = hasher.digest("hex")
-    if (actual !== row.hash) throw new CorruptArtifact({ hash: row.hash, actual, detail: "content does not hash to its name" })
-  }
   const asCacheError = (row: ArtifactRow, operation: string) => (e: unknown): CacheError => {
     const d = damaged(row)(e)
     return d instanceof CorruptArtifact ? d : fail(operation)(d)
@@ -819,7 +788,9 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
     scanArtifact: (hash, f) =>
       Effect.flatMap(requireArtifact(hash, "scanArtifact"), (row) => {
         touch(hash)
-        return row.file === 1 ? Effect.asVoid(scanFile(row, "scanArtifact", "pool", f)) : scanRows(row, f)
+        return row.file === 1
+          ? Effect.asVoid(scanFile(row, "scanArtifact", "pool", f))
+          : Stream.runForEach(streamRows(row, "scanArtifact"), f)
       }),
 
     hasArtifact: (hash) => sql("hasArtifact", () => hasArtifact(hash)),
