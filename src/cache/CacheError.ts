@@ -21,7 +21,31 @@ export class CorruptArtifact extends Data.TaggedError("CorruptArtifact")<{
   readonly detail: string
 }> {
   get message(): string {
-    return `artifact ${this.hash} is corrupt: ${this.detail}`
+    return `artifact ${this.hash} is corrupt: ${this.detail}. ${REPAIR}`
+  }
+}
+
+/** How a user repairs a corrupt artifact (a put of the same bytes replaces a damaged copy). */
+const REPAIR =
+  "To repair it, re-run the stage that produced it (`clipcl run FILE --force STAGE`), " +
+  "or drop it with `clipcl cache verify --remove` so the next run recomputes it"
+
+/**
+ * Run records (and the small outputs batched with them) could not be
+ * written, typically because the disk is full: those stages' results are
+ * not cached and the next run computes them again.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class RunsNotRecorded extends Data.TaggedError("RunsNotRecorded")<{
+  readonly path: string
+  /** Cache keys of the runs whose records were not written. */
+  readonly keys: ReadonlyArray<string>
+  readonly cause: unknown
+}> {
+  get message(): string {
+    return `could not record ${this.keys.length} run(s) in the cache ${this.path}: ${describe(this.cause)}`
   }
 }
 
@@ -51,7 +75,7 @@ export class StoreOpenFailed extends Data.TaggedError("StoreOpenFailed")<{
   readonly cause: unknown
 }> {
   get message(): string {
-    return `cannot open cache store ${this.path}: ${describe(this.cause)}`
+    return `cannot open the cache ${this.path}: ${describe(this.cause)}`
   }
 }
 
@@ -132,6 +156,7 @@ export type CacheError =
   | MissingArtifact
   | StoreOpenFailed
   | StoreFailed
+  | RunsNotRecorded
   | ImportFailed
   | ExportFailed
   | UnknownTarget

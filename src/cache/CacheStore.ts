@@ -15,7 +15,7 @@
 import { Context, Layer } from "effect"
 import { Effect } from "effect"
 import type { Brand, Option, Scope, Stream } from "effect"
-import type { CacheError, MissingArtifact, StoreOpenFailed, UnknownTarget } from "./CacheError.js"
+import type { CacheError, MissingArtifact, RunsNotRecorded, StoreOpenFailed, UnknownTarget } from "./CacheError.js"
 import { makeStore, type CacheStoreOptions } from "./internal/store.js"
 
 export type { CacheStoreOptions } from "./internal/store.js"
@@ -189,6 +189,8 @@ export interface VerifyReport {
   readonly bytes: number
   readonly corrupt: ReadonlyArray<{ readonly hash: ContentHash; readonly actual: string | null; readonly detail: string }>
   readonly removed: number
+  /** Listed artifacts that another process evicted while verify ran (not checked, not corrupt). */
+  readonly evicted: number
   /** SQLite's own `PRAGMA quick_check` result ("ok" when sound). */
   readonly sqlite: string
 }
@@ -218,6 +220,8 @@ export interface GcReport {
   readonly remainingBytes: number
   /** Incomplete uploads of dead processes removed. */
   readonly abandonedUploads: number
+  /** Candidates left alone because another live process (a run) may be using them. */
+  readonly inUse: number
   readonly dryRun: boolean
 }
 
@@ -295,6 +299,13 @@ export interface CacheStoreService {
    * the same transaction (fails with `MissingArtifact` if the output was not put).
    */
   readonly recordRun: (run: RunRecord) => Effect.Effect<void, CacheError>
+  /**
+   * Write every pending small write now (run records, small artifacts and
+   * LRU times are batched: see docs/cache.md). Fails with `RunsNotRecorded`,
+   * naming the keys whose records are not written, when the batch cannot be
+   * written (a full disk); the batch is kept for a retry.
+   */
+  readonly flush: () => Effect.Effect<void, RunsNotRecorded>
   /** The latest run attempt (any status) of a stage instance of a pipeline. */
   readonly lastRun: (pipeline: string, stage: string) => Effect.Effect<Option.Option<RunRecord>, CacheError>
   /** `lastRun` of many stage instances in one query: those that ever ran, by stage name. */

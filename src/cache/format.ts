@@ -68,6 +68,7 @@ export const formatVerify = (r: VerifyReport): string =>
     `checked ${r.checked} artifact(s), ${formatBytes(r.bytes)}: ${r.corrupt.length === 0 ? "all sound" : `${r.corrupt.length} corrupt`}`,
     ...r.corrupt.map((c) => `  CORRUPT ${c.hash}: ${c.detail}`),
     ...(r.removed > 0 ? [`removed ${r.removed} corrupt artifact(s); their stages will re-run`] : []),
+    ...(r.evicted > 0 ? [`${r.evicted} artifact(s) were evicted by another process while verify ran (not corrupt)`] : []),
     `sqlite integrity: ${r.sqlite}`
   ].join("\n")
 
@@ -81,7 +82,8 @@ export const formatGc = (r: GcReport): string =>
   [
     `${r.dryRun ? "would evict" : "evicted"} ${r.evicted.length} artifact(s), ${formatBytes(r.freedBytes)}; ${formatBytes(r.remainingBytes)} remain`,
     ...r.evicted.map((e) => `  ${short(e.hash)}  ${formatBytes(e.size)}`),
-    ...(r.abandonedUploads > 0 ? [`swept ${r.abandonedUploads} abandoned upload(s)`] : [])
+    ...(r.abandonedUploads > 0 ? [`swept ${r.abandonedUploads} abandoned upload(s)`] : []),
+    ...(r.inUse > 0 ? [`kept ${r.inUse} artifact(s) that a running process may be using`] : [])
   ].join("\n")
 
 /**

@@ -65,6 +65,8 @@ export interface GroupCommit {
   readonly hasArtifact: (hash: string) => boolean
   readonly hasBinding: (key: string) => boolean
   readonly pendingWrites: () => number
+  /** Cache keys of the run records waiting to be written. */
+  readonly pendingRunKeys: () => ReadonlyArray<string>
   /** Write everything pending in one transaction (throws on failure; the batch is kept for a retry). */
   readonly flush: () => void
   /** Stop the timer (the owner flushes before closing). */
@@ -78,7 +80,12 @@ interface PendingArtifact {
 
 export const makeGroupCommit = (
   db: Database.Database,
-  env: { readonly now: () => number; readonly host: string },
+  env: {
+    readonly now: () => number
+    readonly host: string
+    /** Told of every failed flush (the batch is kept; a timed flush retries). */
+    readonly onError?: (e: unknown) => void
+  },
   options: GroupCommitOptions = {}
 ): GroupCommit => {
   const maxOps = options.maxOps ?? 512
@@ -145,7 +152,12 @@ export const makeGroupCommit = (
     }
     if (artifacts.size === 0 && runs.length === 0 && touches.size === 0) return
     if (!db.open) return
-    db.transaction(write).immediate()
+    try {
+      db.transaction(write).immediate()
+    } catch (e) {
+      env.onError?.(e)
+      throw e
+    }
     artifacts = new Map()
     runs = []
     bindings = new Set()
@@ -199,6 +211,7 @@ export const makeGroupCommit = (
     hasArtifact: (hash) => artifacts.has(hash),
     hasBinding: (key) => bindings.has(key),
     pendingWrites: () => artifacts.size + runs.length,
+    pendingRunKeys: () => runs.map((r) => r.key),
     flush,
     dispose: () => {
       if (timer !== null) clearTimeout(timer)

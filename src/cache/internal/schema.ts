@@ -55,6 +55,15 @@ CREATE TABLE IF NOT EXISTS uploads(
   started_at INTEGER NOT NULL,
   touched_at INTEGER NOT NULL
 );
+-- One row per open store (process): an artifact used since the oldest live
+-- session started may be in use by it, and gc leaves it alone. Rows of dead
+-- processes are swept by gc.
+CREATE TABLE IF NOT EXISTS sessions(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  pid INTEGER NOT NULL,
+  host TEXT NOT NULL,
+  started_at INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS artifacts(
   hash TEXT PRIMARY KEY,
   blob INTEGER NOT NULL UNIQUE,

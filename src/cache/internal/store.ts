@@ -11,7 +11,7 @@
  */
 import Database from "better-sqlite3"
 import { createHash, randomUUID } from "node:crypto"
-import { mkdirSync, statSync } from "node:fs"
+import { accessSync, constants as fsc, mkdirSync, statSync } from "node:fs"
 import { hostname } from "node:os"
 import { dirname } from "node:path"
 import { Effect, Option, Stream } from "effect"
@@ -19,6 +19,7 @@ import type { Scope } from "effect"
 import {
   CorruptArtifact,
   MissingArtifact,
+  RunsNotRecorded,
   StoreFailed,
   StoreOpenFailed,
   UnknownTarget,
@@ -165,6 +166,60 @@ const isProcessAlive = (pid: number): boolean => {
   }
 }
 
+/** Why a path cannot be written, in words (from an errno code). */
+const errnoWords = (code: string | undefined): string =>
+  code === "EACCES" || code === "EPERM"
+    ? "permission denied"
+    : code === "EROFS"
+      ? "read-only file system"
+      : code === "ENOSPC"
+        ? "no space left on the device"
+        : code ?? "unknown error"
+
+const statOf = (p: string) => {
+  try {
+    return statSync(p)
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Make the store's folder, or throw an Error saying in one line which path
+ * is at fault and why (a parent that is a file, a read-only or unwritable
+ * folder), instead of mkdir's or SQLite's own codes.
+ */
+const prepareLocation = (path: string): void => {
+  const dir = dirname(path)
+  // The nearest ancestor that exists tells what is wrong.
+  let at = dir
+  while (statOf(at) === undefined && dirname(at) !== at) at = dirname(at)
+  const st = statOf(at)
+  if (st !== undefined && !st.isDirectory()) throw new Error(`${at} is a file, not a folder`)
+  const self = statOf(path)
+  if (self?.isDirectory()) throw new Error(`${path} is a folder, not a cache file`)
+  const writable = (p: string): string | undefined => {
+    try {
+      accessSync(p, fsc.W_OK)
+      return undefined
+    } catch (e) {
+      return errnoWords((e as NodeJS.ErrnoException).code)
+    }
+  }
+  if (at !== dir) {
+    const why = writable(at)
+    if (why !== undefined) throw new Error(`cannot create the folder ${dir}: ${why} (in ${at})`)
+    try {
+      mkdirSync(dir, { recursive: true })
+    } catch (e) {
+      throw new Error(`cannot create the folder ${dir}: ${errnoWords((e as NodeJS.ErrnoException).code)}`)
+    }
+  }
+  // A new cache needs to create its file (and WAL) in the folder; an existing one needs the file writable.
+  const why = self === undefined ? writable(dir) : writable(path)
+  if (why !== undefined) throw new Error(self === undefined ? `the folder ${dir} is not writable: ${why}` : `${path} is not writable: ${why}`)
+}
+
 const asyncPieces = (body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): AsyncIterable<Uint8Array> =>
   Symbol.asyncIterator in body
     ? (body as AsyncIterable<Uint8Array>)
@@ -198,12 +253,16 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
   const now = options.now ?? Date.now
   const staleUploadMs = options.staleUploadMs ?? 6 * 3600_000
   const memory = path === ":memory:"
-  if (!memory) mkdirSync(dirname(path), { recursive: true })
+  if (!memory) prepareLocation(path)
   /** Folder of the blob files, null for an in-memory store. */
   const blobs = memory ? null : blobDir(path)
   const fileThreshold = Math.max(0, options.fileThreshold ?? DEFAULT_FILE_THRESHOLD)
   const direct = { direct: options.directIo ?? true }
   const db = new Database(path)
+  const host = hostname()
+  /** This store's row in `sessions` (0 until it first uses an artifact; always 0 in memory) and when it began. */
+  let session = 0
+  let sessionStart = 0
   try {
     configure(db, options.busyTimeoutMs ?? 15_000)
     db.transaction(() => {
@@ -221,8 +280,10 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
     db.close()
     throw e
   }
-  const host = hostname()
-  const fail = (operation: string) => (cause: unknown) => new StoreFailed({ path, operation, cause })
+  const fail = (operation: string) => (cause: unknown) => {
+    noteFailure(cause)
+    return new StoreFailed({ path, operation, cause })
+  }
   const sql = <A>(operation: string, f: () => A): Effect.Effect<A, StoreFailed> =>
     Effect.try({ try: f, catch: fail(operation) })
 
@@ -261,10 +322,15 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
     ),
     // Many keys in one statement: the keys travel as one JSON array.
     lookupMany: db.prepare(
-      `SELECT b.key, b.output, r.pipeline, r.stage, r.started_at AS startedAt, r.ended_at AS endedAt
+      `SELECT b.key, b.output, r.pipeline, r.stage, r.started_at AS startedAt, r.ended_at AS endedAt,
+         a.last_used_at AS usedAt
        FROM json_each(?) k JOIN bindings b ON b.key = k.value JOIN runs r ON r.id = b.run
-       WHERE EXISTS (SELECT 1 FROM artifacts a WHERE a.hash = b.output)`
+       JOIN artifacts a ON a.hash = b.output`
     ),
+    claim: db.prepare("UPDATE artifacts SET last_used_at = max(last_used_at, ?) WHERE hash = ?"),
+    sessions: db.prepare("SELECT id, pid, host, started_at FROM sessions WHERE id != ?"),
+    dropSession: db.prepare("DELETE FROM sessions WHERE id = ?"),
+    newSession: db.prepare("INSERT INTO sessions(pid, host, started_at) VALUES (?, ?, ?)"),
     lastRun: db.prepare("SELECT * FROM runs WHERE pipeline = ? AND stage = ? ORDER BY id DESC LIMIT 1"),
     lastRuns: db.prepare(
       `SELECT r.* FROM json_each(?) s
@@ -276,7 +342,7 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
   }
 
   // ---- small writes and LRU touches: group-committed (see groupCommit.ts) ---
-  const batch = makeGroupCommit(db, { now, host }, options.groupCommit)
+  const batch = makeGroupCommit(db, { now, host, onError: (e) => noteFailure(e) }, options.groupCommit)
   const touch = (hash: string): void => batch.touch(hash)
   /** Buffers up to this size are group-committed; larger ones stream through an upload. */
   const smallPut = Math.min(chunkSize, SMALL_PUT)
@@ -286,6 +352,78 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
     return st.artifact.get(hash) as ArtifactRow | undefined
   }
   const hasArtifact = (hash: string): boolean => batch.hasArtifact(hash) || st.hasArtifact.get(hash) !== undefined
+
+  // ---- a full disk --------------------------------------------------------------
+  /** Set once a write failed for lack of space: the WAL is then truncated as soon as possible. */
+  let diskFull = false
+  /**
+   * Checkpoint the whole WAL and truncate it to zero bytes. It waits for
+   * readers of other processes only briefly (their snapshots pin the WAL),
+   * so it may leave the WAL as is; the next call tries again.
+   */
+  const checkpointTruncate = (): void => {
+    if (memory) return
+    const busy = db.pragma("busy_timeout", { simple: true }) as number
+    db.pragma("busy_timeout = 250")
+    try {
+      db.pragma("wal_checkpoint(TRUNCATE)")
+    } finally {
+      db.pragma(`busy_timeout = ${busy}`)
+    }
+  }
+  const noteFailure = (e: unknown): void => {
+    const code = (e as { code?: unknown } | null)?.code
+    if (code === "SQLITE_FULL" || code === "ENOSPC" || /database or disk is full/.test(String((e as Error)?.message))) {
+      diskFull = true
+      try {
+        checkpointTruncate()
+      } catch {
+        // Retried at the next failure, by gc and on close.
+      }
+    }
+  }
+
+  // ---- sessions: what gc must leave alone ------------------------------------
+  // A process relies on an artifact only after claiming it: its row's
+  // last_used_at is at least the process's session start, committed. gc
+  // evicts only artifacts last used before the oldest other live session
+  // began, deciding in the same transaction that deletes the row, so a claim
+  // and an eviction are ordered by SQLite's write lock: either the claim
+  // wins and gc skips the artifact, or the eviction wins and the claim sees
+  // no row (the put re-stores it, the lookup misses and the stage re-runs).
+
+  /** Earliest start of another live session (Infinity when none); sessions of dead processes are dropped. */
+  const liveCutoff = (): number => {
+    let cutoff = Infinity
+    for (const r of st.sessions.all(session) as Array<{ id: number; pid: number; host: string; started_at: number }>) {
+      const live = r.host === host ? isProcessAlive(r.pid) : now() - r.started_at <= staleUploadMs
+      if (live) cutoff = Math.min(cutoff, r.started_at)
+      else st.dropSession.run(r.id)
+    }
+    return cutoff
+  }
+
+  /**
+   * Register this process's session before its first use of an artifact
+   * (a put, a lookup, a read). Processes that only inspect (ls, stats,
+   * verify, gc) never register, so they protect nothing.
+   */
+  const ensureSession = (): void => {
+    if (memory || session !== 0) return
+    const t = now()
+    session = Number(st.newSession.run(process.pid, host, t).lastInsertRowid)
+    sessionStart = t
+  }
+
+  /** The artifact's row, claimed for this session (undefined: not stored, or just evicted). */
+  const claimRow = (hash: string): ArtifactRow | undefined => {
+    ensureSession()
+    if (batch.hasArtifact(hash)) batch.flush()
+    const row = st.artifact.get(hash) as ArtifactRow | undefined
+    if (row === undefined || memory || row.last_used_at >= sessionStart) return row
+    if (st.claim.run(Math.max(now(), sessionStart), hash).changes === 0) return undefined
+    return st.artifact.get(hash) as ArtifactRow | undefined
+  }
   const readChunk = (blob: number, idx: number): Buffer | undefined => st.chunk.get(blob, idx) as Buffer | undefined
 
   // ---- blobs -----------------------------------------------------------------
@@ -331,16 +469,17 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
    * Blob files that no row names (possible only after a power loss lost the
    * commits naming them). Files are listed before the rows are read: a file
    * exists only after its uploads row was committed, so a live upload is
-   * never mistaken for an orphan.
+   * never mistaken for an orphan. Both tables are read in one statement (one
+   * snapshot): a publish turns an uploads row into an artifacts row in one
+   * transaction, and two statements could see neither.
    */
   const sweepOrphanFiles = (): number => {
     if (blobs === null) return 0
     const files = listBlobFiles(blobs)
     if (files.length === 0) return 0
-    const known = new Set<number>([
-      ...(db.prepare("SELECT blob FROM artifacts WHERE file = 1").pluck().all() as Array<number>),
-      ...(db.prepare("SELECT id FROM uploads").pluck().all() as Array<number>)
-    ])
+    const known = new Set<number>(
+      db.prepare("SELECT blob FROM artifacts WHERE file = 1 UNION ALL SELECT id FROM uploads").pluck().all() as Array<number>
+    )
     let n = 0
     for (const id of files)
       if (!known.has(id)) {
@@ -371,6 +510,7 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
     let file: BlobFileWriter | null = null
     return Effect.acquireUseRelease(
       sql("putArtifact", () => {
+        ensureSession()
         const t = now()
         return Number(st.newUpload.run("writing", process.pid, host, t, t).lastInsertRowid)
       }),
@@ -477,20 +617,24 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
           if (expected !== undefined && expected !== hash)
             return yield* new CorruptArtifact({ hash: expected, actual: hash, detail: "bytes do not match the declared hash" })
           const inFile = file !== null
+          const chunks = inFile ? 0 : idx
           const published = yield* sql("putArtifact", () =>
             db.transaction(() => {
               if (st.uploadExists.get(blob) === undefined)
                 throw new Error("the upload was swept as abandoned before it finished")
-              const t = now()
-              const fresh = st.publish.run(hash, blob, kind, size, inFile ? 0 : idx, t, t, inFile ? 1 : 0).changes === 1
+              const t = Math.max(now(), sessionStart)
+              const fresh = st.publish.run(hash, blob, kind, size, chunks, t, t, inFile ? 1 : 0).changes === 1
               if (fresh) st.deleteUpload.run(blob)
+              // Already stored: claim it (gc must not take it from under this session).
+              else st.claim.run(t, hash)
               return fresh
             }).immediate()
           )
-          if (!published) {
-            touch(hash)
-            yield* sql("putArtifact", () => freeBlob(blob))
-          }
+          if (!published)
+            yield* sql("putArtifact", () => {
+              // A stored copy that is missing or damaged is replaced by this one (the repair path).
+              if (!replaceIfDamaged(hash, blob, kind, size, chunks, inFile)) freeBlob(blob)
+            })
           return hash as ContentHash
         }),
       (blob, exit) =>
@@ -507,12 +651,42 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
     )
   }
 
+  /**
+   * After a put found `hash` already stored: re-hash the stored copy and, if
+   * it is missing or damaged, publish the new blob under the hash instead
+   * (keys bound to the hash stay bound). True when the new blob was kept.
+   */
+  const replaceIfDamaged = (hash: string, blob: number, kind: ArtifactKind, size: number, chunks: number, inFile: boolean): boolean => {
+    const old = st.artifact.get(hash) as ArtifactRow | undefined
+    if (old !== undefined && check(old) === null) return false
+    const kept = db.transaction(() => {
+      const now_ = st.artifact.get(hash) as ArtifactRow | undefined
+      // Another process replaced it meanwhile: its copy stands.
+      if (now_ !== undefined && now_.blob !== old?.blob) return false
+      if (st.uploadExists.get(blob) === undefined) throw new Error("the upload was swept as abandoned before it finished")
+      const t = Math.max(now(), sessionStart)
+      if (now_ === undefined) st.publish.run(hash, blob, kind, size, chunks, t, t, inFile ? 1 : 0)
+      else {
+        db.prepare("UPDATE artifacts SET blob = ?, kind = ?, size = ?, chunks = ?, file = ?, last_used_at = max(last_used_at, ?) WHERE hash = ?").run(
+          blob, kind, size, chunks, inFile ? 1 : 0, t, hash
+        )
+        db.prepare("INSERT INTO uploads(id, state, pid, host, started_at, touched_at) VALUES (?, 'deleting', ?, ?, ?, ?)").run(
+          now_.blob, process.pid, host, t, t
+        )
+      }
+      st.deleteUpload.run(blob)
+      return true
+    }).immediate()
+    if (kept && old !== undefined) freeBlob(old.blob)
+    return kept
+  }
+
   const hasPublished = (blob: number): boolean =>
     db.prepare("SELECT 1 FROM artifacts WHERE blob = ?").pluck().get(blob) !== undefined
 
   // ---- reads -----------------------------------------------------------------
   const requireArtifact = (hash: ContentHash, operation: string): Effect.Effect<ArtifactRow, CacheError> =>
-    Effect.flatMap(sql(operation, () => artifactRow(hash)), (row) =>
+    Effect.flatMap(sql(operation, () => claimRow(hash)), (row) =>
       row === undefined ? Effect.fail(new MissingArtifact({ hash })) : Effect.succeed(row)
     )
 
@@ -691,11 +865,14 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
   /**
    * Unpublish an artifact (one short transaction that turns its blob back
    * into a 'deleting' upload, unbinds its keys), then free its chunks.
+   * `allowed`, when given, decides inside that transaction (on the row as it
+   * is then) whether the eviction goes ahead. True when it was evicted.
    */
-  const evict = (hash: string, dropProtection: boolean): void => {
-    const row = artifactRow(hash)
-    if (row === undefined) return
-    db.transaction(() => {
+  const evict = (hash: string, dropProtection: boolean, allowed?: (row: ArtifactRow) => boolean): boolean => {
+    if (batch.hasArtifact(hash)) batch.flush()
+    const row = db.transaction(() => {
+      const row = st.artifact.get(hash) as ArtifactRow | undefined
+      if (row === undefined || (allowed !== undefined && !allowed(row))) return undefined
       db.prepare("DELETE FROM artifacts WHERE hash = ?").run(hash)
       db.prepare("DELETE FROM bindings WHERE output = ?").run(hash)
       if (dropProtection) {
@@ -706,8 +883,11 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
       db.prepare(
         "INSERT INTO uploads(id, state, pid, host, started_at, touched_at) VALUES (?, 'deleting', ?, ?, ?, ?)"
       ).run(row.blob, process.pid, host, t, t)
+      return row
     }).immediate()
+    if (row === undefined) return false
     freeBlob(row.blob)
+    return true
   }
 
   const bindRunRow = (runId: number, key: string, output: string, endedAt: number): void => {
@@ -718,6 +898,18 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
     if (hasArtifact(target)) return target
     const bound = st.bindingFor.get(target) as string | undefined
     return bound !== undefined && hasArtifact(bound) ? bound : undefined
+  }
+
+  /**
+   * Whether a buffer put can skip writing: true when the hash is pending or
+   * stored with sound bytes (claimed for this session), null when stored but
+   * missing or damaged, false when not stored.
+   */
+  const storedSound = (hash: string): boolean | null => {
+    if (batch.hasArtifact(hash)) return true
+    const row = claimRow(hash)
+    if (row === undefined) return false
+    return check(row) === null ? true : null
   }
 
   const fileSize = (p: string): number => {
@@ -757,11 +949,13 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
         ? Effect.flatMap(
             Effect.sync(() => createHash("sha256").update(body).digest("hex")),
             (hash) =>
-              Effect.flatMap(sql("putArtifact", () => hasArtifact(hash)), (exists) => {
+              Effect.flatMap(sql("putArtifact", () => storedSound(hash)), (exists) => {
                 if (exists) {
                   touch(hash)
                   return Effect.succeed(hash as ContentHash)
                 }
+                // Stored but damaged: a full upload replaces the copy (see replaceIfDamaged).
+                if (exists === null) return upload(kind, [body], hash)
                 if (body.byteLength <= smallPut)
                   return sql("putArtifact", () => {
                     batch.addArtifact(hash, kind, body)
@@ -805,7 +999,7 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
       sql("lookup", () => {
         if (batch.hasBinding(key)) batch.flush()
         const row = st.lookup.get(key) as RunRow | undefined
-        if (row === undefined) return Option.none()
+        if (row === undefined || claimRow(row.output as string) === undefined) return Option.none()
         touch(row.output as string)
         return Option.some(rowToRun(row))
       }),
@@ -815,7 +1009,18 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
         const hits = new Map<CacheKey, CacheHit>()
         if (keys.length === 0) return hits
         if (keys.some(batch.hasBinding)) batch.flush()
-        for (const hit of st.lookupMany.all(JSON.stringify(keys)) as Array<CacheHit>) {
+        ensureSession()
+        const rows = st.lookupMany.all(JSON.stringify(keys)) as Array<CacheHit & { usedAt: number }>
+        // Claim the hits not yet used in this session, in one transaction.
+        const gone = new Set<string>()
+        const unclaimed = memory ? [] : rows.filter((r) => r.usedAt < sessionStart)
+        if (unclaimed.length > 0)
+          db.transaction(() => {
+            const t = Math.max(now(), sessionStart)
+            for (const r of unclaimed) if (st.claim.run(t, r.output).changes === 0) gone.add(r.output)
+          }).immediate()
+        for (const { usedAt: _, ...hit } of rows) {
+          if (gone.has(hit.output)) continue
           touch(hit.output)
           hits.set(hit.key, hit)
         }
@@ -850,6 +1055,15 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
         }),
         (ok) => (ok ? Effect.void : Effect.fail(new MissingArtifact({ hash: run.output as string })))
       ),
+
+    flush: () =>
+      Effect.try({
+        try: () => batch.flush(),
+        catch: (cause) => {
+          noteFailure(cause)
+          return new RunsNotRecorded({ path, keys: batch.pendingRunKeys() as ReadonlyArray<CacheKey>, cause })
+        }
+      }),
 
     lastRun: (pipeline, stage) =>
       sql("lastRun", () => {
@@ -948,14 +1162,26 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
         const corrupt: Array<VerifyReport["corrupt"][number]> = []
         let bytes = 0
         let checked = 0
+        let evicted = 0
         for (const hash of hashes) {
           // One artifact per step, so a long verify can be interrupted.
           const problem = yield* sql("verify", () => {
             const row = artifactRow(hash)
-            if (row === undefined) return { actual: null, detail: "not in the store" }
+            if (row === undefined) {
+              // Listed a moment ago, gone now: evicted by another process, not damaged.
+              if (options.hashes === undefined) return "evicted"
+              return { actual: null, detail: "not in the store" }
+            }
+            const problem = check(row)
+            // Parts missing because another process evicted it while we read: not damage either.
+            if (problem !== null && (st.artifact.get(hash) as ArtifactRow | undefined)?.blob !== row.blob) return "evicted"
             bytes += row.size
-            return check(row)
+            return problem
           })
+          if (problem === "evicted") {
+            evicted++
+            continue
+          }
           checked++
           if (problem !== null) corrupt.push({ hash: hash as ContentHash, ...problem })
         }
@@ -969,7 +1195,7 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
         const sqlite = yield* sql("verify", () =>
           (db.pragma("quick_check") as Array<{ quick_check: string }>).map((r) => r.quick_check).join("; ")
         )
-        return { checked, bytes, corrupt, removed, sqlite } satisfies VerifyReport
+        return { checked, bytes, corrupt, removed, evicted, sqlite } satisfies VerifyReport
       }),
 
     gc: (options: GcOptions = {}) =>
@@ -986,40 +1212,57 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
           .all() as Array<{ hash: string; size: number; lastUsedAt: number; prot: number }>
         let total = rows.reduce((s, r) => s + r.size, 0)
         const evicted: Array<GcReport["evicted"][number]> = []
-        const take = (r: (typeof rows)[number]) => {
+        let inUse = 0
+        const candidates = rows.filter((r) => options.includeProtected || r.prot === 0)
+        const chosen = new Set<string>()
+        const dryCutoff = options.dryRun ? liveCutoff() : 0
+        const isProtected = db.prepare(
+          "SELECT EXISTS(SELECT 1 FROM pins WHERE hash = ?) OR EXISTS(SELECT 1 FROM pipeline_uses WHERE hash = ?)"
+        ).pluck()
+        /** Evict one candidate unless another live process may be using it (decided in the evicting transaction). */
+        const take = (r: (typeof rows)[number]): void => {
+          chosen.add(r.hash)
+          let gone: boolean
+          if (options.dryRun) gone = r.lastUsedAt < dryCutoff
+          else {
+            let used = false
+            gone = evict(r.hash, options.includeProtected === true, (row) => {
+              if (!options.includeProtected && isProtected.get(r.hash, r.hash) === 1) return false
+              used = row.last_used_at >= liveCutoff()
+              return !used
+            })
+            if (!gone && !used) {
+              // Evicted by another process meanwhile, or newly protected: not ours to count.
+              if (!hasArtifact(r.hash)) total -= r.size
+              return
+            }
+          }
+          if (!gone) {
+            inUse++
+            return
+          }
           evicted.push({ hash: r.hash as ContentHash, size: r.size, lastUsedAt: r.lastUsedAt })
           total -= r.size
         }
-        const candidates = rows.filter((r) => options.includeProtected || r.prot === 0)
-        const chosen = new Set<string>()
         if (options.olderThanMs !== undefined) {
           const cutoff = now() - options.olderThanMs
-          for (const r of candidates)
-            if (r.lastUsedAt < cutoff) {
-              chosen.add(r.hash)
-              take(r)
-            }
+          for (const r of candidates) if (r.lastUsedAt < cutoff) take(r)
         }
         if (options.maxBytes !== undefined)
           for (const r of candidates) {
             if (total <= options.maxBytes) break
-            if (!chosen.has(r.hash)) {
-              chosen.add(r.hash)
-              take(r)
-            }
+            if (!chosen.has(r.hash)) take(r)
           }
-        if (!options.dryRun) {
-          for (const e of evicted) evict(e.hash, options.includeProtected === true)
-          if (evicted.length > 0 && !memory) {
-            db.pragma("incremental_vacuum")
-            db.pragma("wal_checkpoint(PASSIVE)")
-          }
+        if (!options.dryRun && !memory) {
+          if (evicted.length > 0) db.pragma("incremental_vacuum")
+          checkpointTruncate()
         }
         const report: GcReport = {
           evicted,
           freedBytes: evicted.reduce((s, e) => s + e.size, 0),
           remainingBytes: total,
           abandonedUploads,
+          inUse,
           dryRun: options.dryRun === true
         }
         return report
@@ -1100,10 +1343,19 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
       try {
         batch.flush()
       } catch {
-        // Lost writes are stages that re-run; nothing partial was written.
+        // Lost writes are stages that re-run (a run learns of it from flush()); nothing partial was written.
       }
       try {
-        if (!memory) db.pragma("wal_checkpoint(PASSIVE)")
+        if (session !== 0) st.dropSession.run(session)
+      } catch {
+        // A dead session's row is dropped by the next gc.
+      }
+      try {
+        if (!memory) {
+          // After a full disk, hand the WAL's space back (it does not shrink by itself).
+          if (diskFull) checkpointTruncate()
+          else db.pragma("wal_checkpoint(PASSIVE)")
+        }
       } catch {
         // Another process may hold the database; the WAL stays valid.
       }
