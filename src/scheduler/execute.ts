@@ -268,6 +268,18 @@ export const execute = (plan: Plan, options: ExecuteOptions = {}): Effect.Effect
       if (s === undefined || s === "queued" || s === "running")
         final(i, "skipped", { error: { message: stopped ? "run stopped before this stage" : "not run" } })
     }
+    // Run records are written in batches: a stage whose record could not be written (a full
+    // disk) has failed, since the next run would have to do its work again.
+    const unrecorded = yield* cache.flush().pipe(Effect.flip, Effect.option)
+    if (unrecorded._tag === "Some") {
+      const lost = new Set<string>(unrecorded.value.keys)
+      const message = `its result could not be recorded in the cache: ${unrecorded.value.message}`
+      for (const i of plan.selected)
+        if (status[i] === "ran" && lost.has(keyOf[i]!)) {
+          status[i] = "failed"
+          sink.unsafePublish({ type: "stage", stage: nodes[i]!.name, key: keyOf[i]!, status: "failed", time: Date.now(), error: { message } })
+        }
+    }
     yield* cache.markPipelineUse(dag.pipeline, [...new Set(outputs.values())]).pipe(Effect.ignore)
 
     const counts = { ran: 0, cached: 0, failed: 0, skipped: 0 }

@@ -142,8 +142,11 @@ export const runStage = (
       })
       const exit = yield* Effect.exit(restore(body))
       if (Exit.isSuccess(exit)) {
-        yield* record("ok", exit.value, null).pipe(Effect.orDie)
-        return { _tag: "Ran", output: exit.value, durationMs: Date.now() - startedAt } as const
+        const recorded = yield* Effect.either(record("ok", exit.value, null))
+        if (recorded._tag === "Right") return { _tag: "Ran", output: exit.value, durationMs: Date.now() - startedAt } as const
+        // A result that could not be recorded (a full disk) is not a result: the next run redoes it.
+        const detail = `its result could not be recorded in the cache: ${recorded.left.message}`
+        return { _tag: "Failed", failure: new StageFailed({ stage: node.name, detail, cause: recorded.left }), durationMs: Date.now() - startedAt } as const
       }
       if (Cause.isInterruptedOnly(exit.cause)) {
         yield* record("interrupted", null, "interrupted").pipe(Effect.ignore)
