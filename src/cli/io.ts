@@ -4,8 +4,6 @@
  *
  * @since 0.1.0
  */
-import { mkdirSync } from "node:fs"
-import { dirname } from "node:path"
 import { Layer } from "effect"
 import { CacheStoreLive, type CacheStore } from "../cache/CacheStore.js"
 import type { StoreOpenFailed } from "../cache/CacheError.js"
@@ -54,12 +52,11 @@ export const processIO: CliIO = {
 }
 
 /**
- * The SQLite cache at `path`, creating its folder.
+ * The SQLite cache at `path`, creating its folder. A path that cannot be
+ * used (a parent that is a file, a read-only folder) fails the layer with
+ * `StoreOpenFailed` naming the path and the reason, never a throw.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const openCache = (path: string): Layer.Layer<CacheStore, StoreOpenFailed> => {
-  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true })
-  return CacheStoreLive(path)
-}
+export const openCache = (path: string): Layer.Layer<CacheStore, StoreOpenFailed> => CacheStoreLive(path)
