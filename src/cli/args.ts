@@ -80,6 +80,8 @@ export const USAGE = `usage: clipcl <command> [options]
         | pin HASH|KEY | unpin HASH|KEY | export FILE [--pipeline NAME]... | import FILE
 
   --cache PATH  cache file (default cache/clipcl.sqlite, or $CLIPCL_CACHE)
+  gc --all      pinned and last-used artifacts are evicted too; with no --max-size or
+                --older-than it empties the cache (except what a running process uses)
 exit codes: 0 ok, 1 a stage failed, 2 invalid pipeline or arguments, 130 interrupted`
 
 const UNITS: Readonly<Record<string, number>> = {

@@ -60,18 +60,21 @@ export const cacheCommand = (cmd: Extract<Command, { _tag: "cache" }>, io: CliIO
           io.stdout(`checked ${r.checked} artifacts (${bytes(r.bytes)}), sqlite ${r.sqlite}\n`)
           for (const c of r.corrupt) io.stdout(`CORRUPT ${c.hash}: ${c.detail}\n`)
           if (a.remove) io.stdout(`removed ${r.removed}\n`)
+          if (r.evicted > 0) io.stdout(`${r.evicted} artifacts were evicted by another process while verify ran (not corrupt)\n`)
         }
         return r.corrupt.length > 0 || r.sqlite !== "ok" ? 1 : 0
       }
       case "gc": {
+        // `--all` alone empties the cache: with no limit given, every artifact is over the limit.
+        const noLimit = a.maxBytes === undefined && a.olderThanMs === undefined
         const r = yield* cache.gc({
-          ...(a.maxBytes !== undefined ? { maxBytes: a.maxBytes } : {}),
+          ...(a.maxBytes !== undefined ? { maxBytes: a.maxBytes } : a.all && noLimit ? { maxBytes: 0 } : {}),
           ...(a.olderThanMs !== undefined ? { olderThanMs: a.olderThanMs } : {}),
           includeProtected: a.all,
           dryRun: a.dryRun
         })
         if (a.json) json(r)
-        else io.stdout(`${r.dryRun ? "would evict" : "evicted"} ${r.evicted.length} artifacts, ${bytes(r.freedBytes)} freed, ${bytes(r.remainingBytes)} remain${r.abandonedUploads ? `, ${r.abandonedUploads} abandoned uploads removed` : ""}\n`)
+        else io.stdout(`${r.dryRun ? "would evict" : "evicted"} ${r.evicted.length} artifacts, ${bytes(r.freedBytes)} freed, ${bytes(r.remainingBytes)} remain${r.abandonedUploads ? `, ${r.abandonedUploads} abandoned uploads removed` : ""}${r.inUse ? `; kept ${r.inUse} that a running process may be using` : ""}\n`)
         return 0
       }
       case "pin":
