@@ -12,7 +12,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { BadMagic, DataFileMissing, DataFormatError, LabelOutOfRange, TruncatedRecord } from "./errors.js"
 import { type LabeledImages, labeledImages, materialize } from "./ImageSet.js"
-import { type ByteFile, type GunzipOptions, openByteFile, readRecords } from "./internal/records.js"
+import { type ByteFile, type Declared, type GunzipOptions, openByteFile, readRecords } from "./internal/records.js"
 import { fashionMnistClasses, mnistClasses } from "./catalog.js"
 
 /**
@@ -57,6 +57,22 @@ const readHeader = (f: ByteFile, ndims: ReadonlyArray<number>): Header => {
   return { dims: Array.from({ length: nd }, (_, k) => view.getUint32(4 * k, false)), bytes }
 }
 
+/**
+ * The size an IDX header declares (header + product of the dimensions), so
+ * a gzipped file is inflated no further; a malformed header declares only
+ * itself and `readHeader` then names the fault.
+ */
+const declaredSize: Declared = (head) => {
+  if (head.byteLength < 4 || head[0] !== 0 || head[1] !== 0 || head[2] !== 0x08) return head.byteLength
+  const nd = head[3]!
+  const bytes = 4 + 4 * nd
+  if (nd === 0 || head.byteLength < bytes) return head.byteLength
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength)
+  let total = 1
+  for (let k = 0; k < nd; k++) total *= view.getUint32(4 + 4 * k, false)
+  return bytes + total
+}
+
 /** How many whole records a file holds, failing (or skipping) at the first partial one. */
 const wholeRecords = (f: ByteFile, h: Header, recordBytes: number, skipBad: boolean): number => {
   const n = h.dims[0]!
@@ -80,8 +96,8 @@ const wholeRecords = (f: ByteFile, h: Header, recordBytes: number, skipBad: bool
 export const openIdx = async (options: IdxOptions): Promise<LabeledImages> => {
   const skipBad = options.skipBad ?? false
   const classNames = options.classNames ?? mnistClasses
-  const imgFile = await openByteFile(options.images, options)
-  const lblFile = await openByteFile(options.labels, options)
+  const imgFile = await openByteFile(options.images, options, declaredSize)
+  const lblFile = await openByteFile(options.labels, options, declaredSize)
   const ih = readHeader(imgFile, [3, 4])
   const lh = readHeader(lblFile, [1])
   const [, height, width, ch = 1] = ih.dims as [number, number, number, number?]

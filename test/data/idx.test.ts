@@ -47,6 +47,41 @@ describe("IDX reader", () => {
     assert.equal(fs.readdirSync(scratchDir).length, 2)
   })
 
+  it("inflates a gzip file only up to the size its header declares (in memory and to scratch)", async () => {
+    const d = path.join(dir, "bomb")
+    fs.mkdirSync(d)
+    // 10 records of 28x28 declared, then 96 MiB of zeros in the same archive (~100 KB compressed).
+    const declared = idxBytes([10, 28, 28], Uint8Array.from({ length: 10 * 784 }, (_, p) => pixel(Math.floor(p / 784), p % 784)))
+    const gz = zlib.createGzip()
+    const chunks: Buffer[] = []
+    gz.on("data", (c: Buffer) => chunks.push(c))
+    const ended = new Promise((r) => gz.on("end", r))
+    gz.write(declared)
+    const zeros = Buffer.alloc(1 << 20)
+    for (let i = 0; i < 96; i++) gz.write(zeros)
+    gz.end()
+    await ended
+    const images = path.join(d, "bomb-images.gz")
+    fs.writeFileSync(images, Buffer.concat(chunks))
+    const lbls = path.join(d, "labels")
+    fs.writeFileSync(lbls, idxBytes([10], Uint8Array.from({ length: 10 }, (_, i) => i)))
+    globalThis.gc?.()
+    const before = process.memoryUsage().arrayBuffers
+    const ds = await openIdx({ images, labels: lbls, gunzip: "memory" })
+    const held = process.memoryUsage().arrayBuffers - before
+    assert.equal(ds.size, 10)
+    const { image, label } = await ds.get(9)
+    assert.equal(label, 9)
+    assert.deepEqual(Array.from(image.subarray(0, 5)), [0, 1, 2, 3, 4].map((p) => pixel(9, p)))
+    // Inflating it all would hold 96 MiB for as long as the set is open.
+    assert.ok(held < 8 * 1024 * 1024, `the open set holds ${held} bytes of buffers`)
+    const scratchDir = path.join(d, "scratch")
+    const ds2 = await openIdx({ images, labels: lbls, gunzip: "scratch", scratchDir })
+    assert.equal(ds2.size, 10)
+    const [copy] = fs.readdirSync(scratchDir)
+    assert.equal(fs.statSync(path.join(scratchDir, copy!)).size, declared.byteLength, "the scratch copy stops at the declared size")
+  })
+
   it("opens the standard MNIST file names with Fashion-MNIST class names", async () => {
     const d = path.join(dir, "std")
     fs.mkdirSync(d)

@@ -4,14 +4,16 @@
  * no descriptor outlives a call. A `.gz` file cannot be read by offset, so it
  * is inflated once: into memory when small, else into a scratch file (keyed
  * by the source's path, size and mtime, written atomically, reused).
- * Inflation uses a sync flush so a truncated archive yields its complete
+ * Inflation streams, and stops at the size the format's header declares
+ * (`declared`): bytes past it are never inflated, so a small archive that
+ * inflates to far more than its header announces costs only what it
+ * announces. It uses a sync flush so a truncated archive yields its complete
  * records and the format layer can name the first missing one.
  */
 import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { pipeline } from "node:stream/promises"
 import * as zlib from "node:zlib"
 import { DataFileMissing, DataFormatError } from "../errors.js"
 
@@ -75,37 +77,118 @@ const onDisk = (file: string, real: string, byteLength: number): ByteFile => ({
 
 const flush = { finishFlush: zlib.constants.Z_SYNC_FLUSH }
 
-const gunzipTo = async (file: string, st: fs.Stats, dir: string): Promise<string> => {
+/**
+ * The total size a file's first bytes declare (header plus records), given
+ * at least `HEAD` bytes or the whole file if shorter; Infinity when the
+ * format has no header that says.
+ */
+export type Declared = (head: Uint8Array) => number
+
+/** Bytes of inflated output handed to `declared`. */
+export const HEAD = 64
+/** Deflate's largest ratio is about 1032:1: no archive inflates to more than this per compressed byte. */
+const MAX_RATIO = 1032
+
+/**
+ * Inflate `file` piece by piece, handing each piece (cut at the declared
+ * size) to `sink`, and stop reading once the declared size is reached.
+ */
+const inflate = async (file: string, declared: Declared, sink: (piece: Uint8Array, limit: number) => void | Promise<void>): Promise<void> => {
+  const source = fs.createReadStream(file)
+  const gunzip = zlib.createGunzip(flush)
+  source.on("error", (e) => gunzip.destroy(e))
+  source.pipe(gunzip)
+  let head: Array<Buffer> | null = []
+  let headBytes = 0
+  let limit = Infinity
+  let done = 0
+  const emit = async (piece: Uint8Array): Promise<boolean> => {
+    const n = Math.min(piece.byteLength, limit - done)
+    if (n > 0) await sink(n === piece.byteLength ? piece : piece.subarray(0, n), limit)
+    done += n
+    return done >= limit
+  }
+  try {
+    for await (const chunk of gunzip as AsyncIterable<Buffer>) {
+      if (head !== null) {
+        head.push(chunk)
+        headBytes += chunk.byteLength
+        if (headBytes < HEAD) continue
+        const first = Buffer.concat(head)
+        head = null
+        limit = declared(first)
+        if (await emit(first)) break
+        continue
+      }
+      if (await emit(chunk)) break
+    }
+    if (head !== null) {
+      const first = Buffer.concat(head)
+      limit = declared(first)
+      await emit(first)
+    }
+  } catch (cause) {
+    throw new DataFormatError({ file, reason: `gzip stream does not inflate (${String(cause)})` })
+  } finally {
+    source.destroy()
+    gunzip.destroy()
+  }
+}
+
+/** Inflate into one buffer of the declared size (or what the archive holds, if less). */
+const gunzipInMemory = async (file: string, st: fs.Stats, declared: Declared): Promise<Uint8Array> => {
+  let out: Uint8Array | null = null
+  let filled = 0
+  const bound = Math.max(HEAD, st.size * MAX_RATIO)
+  await inflate(file, declared, (piece, limit) => {
+    if (out === null) out = new Uint8Array(Number.isFinite(limit) ? Math.min(limit, bound) : Math.max(piece.byteLength, 1 << 20))
+    if (filled + piece.byteLength > out.byteLength) {
+      // No declared size (or the bound was too low): grow by doubling.
+      const next = new Uint8Array(Math.max(out.byteLength * 2, filled + piece.byteLength))
+      next.set(out.subarray(0, filled))
+      out = next
+    }
+    out.set(piece, filled)
+    filled += piece.byteLength
+  })
+  return out === null ? new Uint8Array(0) : (out as Uint8Array).subarray(0, filled)
+}
+
+const gunzipTo = async (file: string, st: fs.Stats, dir: string, declared: Declared): Promise<string> => {
   const key = createHash("sha256").update(`${path.resolve(file)}\0${st.size}\0${st.mtimeMs}`).digest("hex").slice(0, 16)
   const target = path.join(dir, `${path.basename(file, ".gz")}-${key}`)
   if (fs.existsSync(target)) return target
   fs.mkdirSync(dir, { recursive: true })
   const tmp = `${target}.${process.pid}.partial`
+  const fd = fs.openSync(tmp, "w")
   try {
-    await pipeline(fs.createReadStream(file), zlib.createGunzip(flush), fs.createWriteStream(tmp))
+    await inflate(file, declared, (piece) => {
+      fs.writeSync(fd, piece)
+    })
+    fs.closeSync(fd)
     fs.renameSync(tmp, target)
-  } catch (cause) {
+  } catch (e) {
+    try {
+      fs.closeSync(fd)
+    } catch {
+      // already closed
+    }
     fs.rmSync(tmp, { force: true })
-    throw new DataFormatError({ file, reason: `gzip stream does not inflate (${String(cause)})` })
+    throw e
   }
   return target
 }
 
-/** Opens `file` for ranged reads; `.gz` files are inflated first. */
-export const openByteFile = async (file: string, options?: GunzipOptions): Promise<ByteFile> => {
+/**
+ * Opens `file` for ranged reads; `.gz` files are inflated first, up to the
+ * size `declared` reads from their first bytes (default: all of it).
+ */
+export const openByteFile = async (file: string, options?: GunzipOptions, declared: Declared = () => Infinity): Promise<ByteFile> => {
   const st = statFile(file)
   if (!file.endsWith(".gz")) return onDisk(file, file, st.size)
   const mode = options?.gunzip ?? "auto"
-  if (mode === "memory" || (mode === "auto" && st.size < MEMORY_LIMIT)) {
-    let bytes: Uint8Array
-    try {
-      bytes = zlib.gunzipSync(fs.readFileSync(file), flush)
-    } catch (cause) {
-      throw new DataFormatError({ file, reason: `gzip stream does not inflate (${String(cause)})` })
-    }
-    return inMemory(file, bytes)
-  }
-  const real = await gunzipTo(file, st, options?.scratchDir ?? path.join(os.tmpdir(), "clipcl-data"))
+  if (mode === "memory" || (mode === "auto" && st.size < MEMORY_LIMIT)) return inMemory(file, await gunzipInMemory(file, st, declared))
+  const real = await gunzipTo(file, st, options?.scratchDir ?? path.join(os.tmpdir(), "clipcl-data"), declared)
   return onDisk(file, real, fs.statSync(real).size)
 }
 
