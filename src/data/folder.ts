@@ -25,7 +25,7 @@ import { decodeResized, imageSize, mapLimit, naturalCompare } from "./internal/d
  */
 export interface ImageFolderOptions {
   readonly root: string
-  /** Output size; a number means square. Default: the first image's size. */
+  /** Output size; a number means square. Default: the first image's size (with `skipBad`, the first that decodes). */
   readonly size?: number | { readonly height: number; readonly width: number }
   /** Deterministic split: the last `last` files of each class form the "test" part. */
   readonly holdOut?: { readonly last: number; readonly part: "train" | "test" }
@@ -59,6 +59,20 @@ const listDir = (dir: string): Array<fs.Dirent> => {
  */
 export const folderClasses = (root: string): Array<string> =>
   listDir(root).filter((d) => d.isDirectory()).map((d) => d.name).sort(naturalCompare)
+
+/** The size of the first image that decodes (skipBad: a corrupt first image does not decide the size). */
+const firstDecodable = async (files: ReadonlyArray<string>, root: string): Promise<{ height: number; width: number }> => {
+  for (const [i, f] of files.entries()) {
+    try {
+      const size = await imageSize(f, i)
+      await decodeResized(f, i, size.height, size.width)
+      return size
+    } catch (e) {
+      if (!(e instanceof ImageDecodeError)) throw e
+    }
+  }
+  throw new DataFormatError({ file: root, reason: `none of its ${files.length} images decodes` })
+}
 
 /**
  * Opens a class-per-folder image tree as a `LabeledImages` (RGB).
@@ -102,7 +116,7 @@ export const openImageFolder = async (options: ImageFolderOptions): Promise<Labe
   let width: number
   if (typeof options.size === "number") height = width = options.size
   else if (options.size) ({ height, width } = options.size)
-  else ({ height, width } = await imageSize(files[0]!, 0))
+  else ({ height, width } = options.skipBad ? await firstDecodable(files, options.root) : await imageSize(files[0]!, 0))
   if (options.skipBad) {
     const ok = await mapLimit(files, concurrency, (f, i) =>
       decodeResized(f, i, height, width).then(() => true, (e) => {

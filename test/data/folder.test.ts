@@ -89,6 +89,26 @@ describe("image folders", () => {
       assert.deepEqual(Array.from(skipping.labels), [0, 1])
     })
 
+    it("skipBad with no size infers it from the first image that decodes", async () => {
+      const r = path.join(dir, "badfirst")
+      fs.mkdirSync(path.join(r, "cat"), { recursive: true })
+      fs.mkdirSync(path.join(r, "dog"), { recursive: true })
+      fs.writeFileSync(path.join(r, "cat", "1.png"), Buffer.from("\x89PNG garbage"))
+      // A valid header over a cut-off body: the size reads, the image does not decode.
+      const full = path.join(r, "cat", "2.png")
+      await solidPng(full, [1, 2, 3], 30, 20)
+      fs.writeFileSync(full, fs.readFileSync(full).subarray(0, 40))
+      await solidPng(path.join(r, "cat", "3.png"), [1, 2, 3], 12, 10)
+      await solidPng(path.join(r, "dog", "1.png"), [9, 9, 9], 12, 10)
+      const ds = await openImageFolder({ root: r, skipBad: true })
+      assert.deepEqual([ds.height, ds.width], [10, 12])
+      assert.equal(ds.size, 2)
+      assert.equal(ds.skipped, 2)
+      const { image } = await ds.get(1)
+      assert.deepEqual(Array.from(image.subarray(0, 3)), [9, 9, 9])
+      await assert.rejects(openImageFolder({ root: r }), (e: any) => e._tag === "ImageDecodeError")
+    })
+
     it("rejects class names that do not match the folders", async () => {
       await assert.rejects(openImageFolder({ root, classNames: ["a", "b"] }), (e: any) => e._tag === "DataFormatError")
       const ds = await openImageFolder({ root, size: 4, classNames: ["forest", "highway or road", "river"] })
