@@ -11,6 +11,20 @@ import { Effect } from "effect"
 import { isPipeline, type Pipeline } from "../dsl/Pipeline.js"
 import { PipelineLoadFailed } from "../scheduler/errors.js"
 
+const STALLED = Symbol("stalled")
+
+/**
+ * Import a module, failing with STALLED when the event loop runs dry while
+ * it loads: nothing is left that could settle its top-level await, and Node
+ * would otherwise exit (code 13) without a word about which file hung.
+ */
+const importOrStall = (url: string): Promise<Record<string, unknown>> =>
+  new Promise((resolve, reject) => {
+    const stalled = () => reject(STALLED)
+    process.once("beforeExit", stalled)
+    ;(import(url) as Promise<Record<string, unknown>>).then(resolve, reject).finally(() => process.off("beforeExit", stalled))
+  })
+
 /**
  * @since 0.1.0
  * @category constructors
@@ -20,8 +34,11 @@ export const loadPipeline = (file: string): Effect.Effect<Pipeline, PipelineLoad
     const abs = resolve(file)
     if (!existsSync(abs)) return yield* new PipelineLoadFailed({ file, reason: "file not found" })
     const mod = yield* Effect.tryPromise({
-      try: () => import(pathToFileURL(abs).href) as Promise<Record<string, unknown>>,
-      catch: (cause) => new PipelineLoadFailed({ file, reason: `cannot be imported: ${(cause as Error)?.message ?? String(cause)}`, cause })
+      try: () => importOrStall(pathToFileURL(abs).href),
+      catch: (cause) =>
+        cause === STALLED
+          ? new PipelineLoadFailed({ file, reason: "never finished loading: its top-level await never settles (nothing is left running that could settle it)" })
+          : new PipelineLoadFailed({ file, reason: `cannot be imported: ${(cause as Error)?.message ?? String(cause)}`, cause })
     })
     const p = mod.default
     if (!isPipeline(p)) {
