@@ -15,8 +15,9 @@ export type StageStatus =
   | "running"
   | "cached"   // final: cache hit, not run
   | "ran"      // final: ran and succeeded
-  | "failed"   // final
-  | "skipped"  // final: an input failed, or the run was interrupted before it started
+  | "failed"   // final: the stage's code failed or crashed
+  | "interrupted" // final: it was running when the run was stopped (Ctrl-C, `q`, --fail-fast); nothing stored
+  | "skipped"  // final: an input failed, or the run was stopped before it started
 
 /** One stage instance as planned. `deps` are stage instance names. */
 export interface PlannedStage {
@@ -73,6 +74,8 @@ export type EngineEvent =
       readonly ran: number
       readonly cached: number
       readonly failed: number
+      /** Stages stopped while running (not counted in `failed`). */
+      readonly interruptedStages: number
       readonly skipped: number
       readonly durationMs: number
       readonly savedMs: number

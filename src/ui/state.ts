@@ -88,6 +88,8 @@ export interface SummaryView {
   readonly ran: number
   readonly cached: number
   readonly failed: number
+  /** Stages stopped while running (not in `failed`). */
+  readonly interruptedStages: number
   readonly skipped: number
   readonly durationMs: number
   readonly savedMs: number
@@ -262,12 +264,12 @@ export const groupStages = (
 const isFinal = (s: StageStatus): boolean => s !== "queued" && s !== "running"
 
 /**
- * Whether the engine's `failed` means "stopped by the user".
+ * Whether a stage was stopped while running (Ctrl-C, `q`, `--fail-fast`).
  *
  * @since 0.1.0
  * @category utils
  */
-export const isInterrupted = (s: Pick<StageView, "status" | "error">): boolean => s.status === "failed" && s.error?.message === "interrupted"
+export const isInterrupted = (s: Pick<StageView, "status">): boolean => s.status === "interrupted"
 
 /**
  * The line of a failure's cause worth showing: its first line, unless it
@@ -287,7 +289,7 @@ export const causeLine = (error: StageView["error"]): string | undefined => {
  * @since 0.1.0
  * @category utils
  */
-export const displayStatus = (s: Pick<StageView, "status" | "error">): DisplayStatus => (isInterrupted(s) ? "interrupted" : s.status)
+export const displayStatus = (s: Pick<StageView, "status">): DisplayStatus => s.status
 
 const running = (state: UiState): ReadonlyArray<string> => state.order.filter((n) => state.stages[n]!.status === "running")
 
@@ -305,7 +307,7 @@ export const focusedStage = (state: UiState): StageView | undefined => {
   const first = running(state)[0]
   if (first !== undefined) return state.stages[first]
   if (chosen !== undefined) return chosen
-  const failed = state.order.filter((n) => state.stages[n]!.status === "failed" && !isInterrupted(state.stages[n]!))
+  const failed = state.order.filter((n) => state.stages[n]!.status === "failed")
   return failed.length ? state.stages[failed[failed.length - 1]!] : undefined
 }
 
@@ -375,7 +377,8 @@ export const reduce = (state: UiState, action: UiAction): UiState => {
         logs: [...s.logs.slice(-(LOG_LINES_KEPT - 1)), { level: action.level, line: action.line, time: action.time }]
       }))
     case "summary":
-      return clockAt({ ...state, summary: { ...action } }, action.time)
+      // A log from before `interruptedStages` existed counts none.
+      return clockAt({ ...state, summary: { ...action, interruptedStages: action.interruptedStages ?? 0 } }, action.time)
     case "tick":
       return clockAt(state, action.now)
     case "focus": {

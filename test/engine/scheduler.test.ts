@@ -271,7 +271,8 @@ test("--fail-fast stops independent running stages at the first failure", async 
     const r = await run(p, { jobs: 2, failFast: true })
     assert.ok(Date.now() - t0 < 4000, "did not wait for the sleeping stage")
     assert.equal(finals(r.events).boom, "failed")
-    assert.equal(finals(r.events).sleep, "failed")
+    assert.equal(finals(r.events).sleep, "interrupted")
+    assert.deepEqual([r.result.failed, r.result.interruptedStages], [1, 1])
     assert.equal(r.result.interrupted, false)
   })
 })
@@ -288,7 +289,12 @@ test("stopping interrupts running stages: nothing cached for them, the run is re
     setTimeout(() => Effect.runSync(Deferred.succeed(stop, undefined)), 400)
     const r = await run(p, { jobs: 2, stop })
     assert.equal(r.result.interrupted, true)
-    assert.equal(finals(r.events).sleep, "failed")
+    // Its own status, not a failure carrying a message to match on.
+    const stopped = r.events.find((e) => e.type === "stage" && e.stage === "sleep" && e.status !== "running" && e.status !== "queued") as any
+    assert.equal(stopped.status, "interrupted")
+    assert.equal(stopped.error, undefined)
+    const summary = r.events.at(-1) as any
+    assert.deepEqual([summary.failed, summary.interruptedStages], [0, 1])
     assert.equal(finals(r.events).total, "ran")
     const last = Option.getOrThrow(await Effect.runPromise(cache.lastRun("stop", "sleep")))
     assert.equal(last.status, "interrupted")

@@ -124,7 +124,7 @@ describe("ui state: reducer", () => {
   })
 
   it("without running stages focuses the latest real failure", () => {
-    const s = replay([...midRun, st("train", "ran", 2000), st("features[dim=4]", "failed", 2000, { error: { message: "interrupted" } })])
+    const s = replay([...midRun, st("train", "ran", 2000), st("features[dim=4]", "interrupted", 2000)])
     assert.equal(focusedStage(s)?.name, "features[dim=16]")
     assert.equal(displayStatus(s.stages["features[dim=4]"]!), "interrupted")
     assert.equal(displayStatus(s.stages["features[dim=16]"]!), "failed")
@@ -137,7 +137,7 @@ describe("ui state: reducer", () => {
     assert.equal(s.showLogs, false)
     s = reduce(s, { type: "stopping" })
     assert.equal(s.stopping, true)
-    s = reduce(s, { type: "summary", ran: 1, cached: 1, failed: 2, skipped: 2, durationMs: 3000, savedMs: 20, interrupted: true, time: T0 + 3000 })
+    s = reduce(s, { type: "summary", ran: 1, cached: 1, failed: 1, interruptedStages: 1, skipped: 2, durationMs: 3000, savedMs: 20, interrupted: true, time: T0 + 3000 })
     assert.equal(s.summary?.interrupted, true)
     s = reduce(s, { type: "results", table: { header: ["a"], rows: [["1"]], numeric: [true] } })
     assert.deepEqual(s.results?.rows, [["1"]])
@@ -184,7 +184,7 @@ describe("ui state: overall progress", () => {
     const s = replay([
       plan(),
       ...planned.map((p, i) => st(p.stage, p.action === "cached" ? "cached" : "ran", 10 * i, { durationMs: 10 })),
-      { type: "summary", ran: 6, cached: 1, failed: 0, skipped: 0, durationMs: 70, savedMs: 20, interrupted: false, time: T0 + 70 }
+      { type: "summary", ran: 6, cached: 1, failed: 0, interruptedStages: 0, skipped: 0, durationMs: 70, savedMs: 20, interrupted: false, time: T0 + 70 }
     ])
     const o = overall(s)
     assert.equal(o.fraction, 1)
