@@ -29,8 +29,15 @@ export interface PlannedStage {
   readonly reasons: ReadonlyArray<string>
   /** Sweep setting or branch label, for grouping in views. */
   readonly group?: string
-  /** Mean duration of earlier runs of this stage kind, for ETAs. */
+  /**
+   * Expected duration: for a stage to run, the estimate from earlier runs of its kind
+   * (`src/scheduler/estimate.ts`: the median of the latest runs with the same params, else the
+   * same non-numeric settings, else the same params shape), absent without history; for a
+   * cached stage, what the run it reuses took. The live view's ETA uses it.
+   */
   readonly expectedMs?: number
+  /** How `expectedMs` of a stage to run was estimated. */
+  readonly estimate?: { readonly basis: "same params" | "same settings" | "same shape"; readonly runs: number }
 }
 
 export type EngineEvent =
@@ -39,6 +46,8 @@ export type EngineEvent =
       readonly pipeline: string
       readonly stages: ReadonlyArray<PlannedStage>
       readonly backend?: string
+      /** Stages run at once (`--jobs`), for the view's time left. */
+      readonly jobs?: number
       readonly time: number
     }
   | {

@@ -89,7 +89,7 @@ export const execute = (plan: Plan, options: ExecuteOptions = {}): Effect.Effect
     const t0 = Date.now()
     const rc = { cache, sink, pipeline: dag.pipeline, backend: options.backend, progressIntervalMs: options.progressIntervalMs ?? 100 }
 
-    yield* sink.publish({ type: "plan", pipeline: dag.pipeline, stages: plannedStages(plan), ...(options.backend ? { backend: options.backend } : {}), time: Date.now() })
+    yield* sink.publish({ type: "plan", pipeline: dag.pipeline, stages: plannedStages(plan), ...(options.backend ? { backend: options.backend } : {}), jobs: options.jobs ?? 1, time: Date.now() })
 
     // ---- run state, indexed by node --------------------------------------
     const selected = new Uint8Array(nodes.length)

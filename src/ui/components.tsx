@@ -493,10 +493,13 @@ export const PlanView = ({
   const cols = nameWidth(all.map((s) => s.stage), width)
   const run = all.filter((s) => s.action === "run").length
   const provisional = all.some((s) => s.provisional === true)
+  // An expected-duration column only when some stage to run has an estimate from history.
+  const estimates = all.some((s) => s.action === "run" && s.estimate !== undefined)
   const line = (s: PlannedStage & { readonly provisional?: boolean }) => {
     const status: DisplayStatus = s.action === "run" ? "planned" : "cached"
     const lead = single ? " " : "   "
-    const used = lead.length + 2 + cols + 1 + 6 + 1 + 8 + 2
+    const used = lead.length + 2 + cols + 1 + 6 + 1 + 8 + 2 + (estimates ? 8 : 0)
+    const expected = s.action === "run" && s.estimate !== undefined && s.expectedMs !== undefined ? `~${shortDuration(s.expectedMs)}` : ""
     return (
       <Text key={s.stage} wrap="truncate">
         {lead}
@@ -504,6 +507,7 @@ export const PlanView = ({
         <Text color={statusStyle[status].color}>{(s.action === "run" ? "run" : "cached").padEnd(6)}</Text>{" "}
         <Text dimColor>{s.key.slice(0, 8).padEnd(8)}</Text>
         {s.provisional ? "* " : "  "}
+        {estimates ? <Text color="magenta">{expected.padEnd(8)}</Text> : null}
         {truncate(s.reasons.join("; "), width - used)}
       </Text>
     )

@@ -36,7 +36,7 @@ describe("ui components: frames", () => {
     const { frame } = mount()
     const f = frame()
     assert.match(f, /^clipcl example-toy\s+backend native · 0:01/)
-    assert.match(f, /3\/7 stages [█▏▎▍▌▋▊▉]+░+\s+\d+% · ≥0:01 left/)
+    assert.match(f, /3\/7 stages [█▏▎▍▌▋▊▉]+░+\s+\d+% · ≥0:02 left/) // train's own ETA: the summaries wait for it
     assert.match(lineWith(f, "numbers"), /◆ numbers\s+cached · saved 20ms/)
     assert.match(lineWith(f, "square"), /✓ square\s+80ms/)
     assert.match(lineWith(f, " train "), /›\S train\s+█+[▏▎▍▌▋▊▉]?░+ 4\/10\s+40%/)

@@ -6,7 +6,8 @@
  */
 import { Effect, Either } from "effect"
 import { UsageError, type Command } from "../args.js"
-import { makePlan, plannedStages, type Plan, type PlanEntry } from "../../scheduler/plan.js"
+import { makePlan, plannedStages, planWallTime, type Plan, type PlanEntry } from "../../scheduler/plan.js"
+import { shortDuration } from "../../ui/format.js"
 import { renderPlan } from "../../ui/render.js"
 import { findStages } from "../../scheduler/resolve.js"
 import { openCache, type CliIO } from "../io.js"
@@ -24,8 +25,37 @@ export const planJson = (e: PlanEntry, overrides: ReadonlyArray<string> = []) =>
   action: e.action,
   reasons: e.reasons,
   ...(e.key === null ? { provisional: true } : {}),
-  ...(overrides.length > 0 ? { overrides } : {})
+  ...(overrides.length > 0 ? { overrides } : {}),
+  ...(e.estimate !== undefined ? { expectedMs: e.estimate.ms, estimate: { basis: e.estimate.basis, runs: e.estimate.runs } } : {})
 })
+
+/**
+ * The lines under the plan that say what it is expected to take and how
+ * that was estimated; none when no stage to run has history.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const estimateLines = (plan: Plan, jobs: number): ReadonlyArray<string> => {
+  const w = planWallTime(plan, jobs)
+  if (w === undefined) return []
+  const byBasis = new Map<string, number>()
+  for (const i of plan.selected) {
+    const b = plan.entries[i]!.estimate?.basis
+    if (b !== undefined) byBasis.set(b, (byBasis.get(b) ?? 0) + 1)
+  }
+  const known = w.stages - w.unknown
+  const bound = w.unknown > 0 ? "at least " : "~"
+  const path = w.path.length > 4 ? [...w.path.slice(0, 2), "…", ...w.path.slice(-1)] : w.path
+  return [
+    `expected: ${bound}${shortDuration(w.ms)} at --jobs ${jobs} (all stages to run one after another: ${bound}${shortDuration(w.totalMs)}; ` +
+      `critical path ${bound}${shortDuration(w.criticalMs)}: ${path.join(" → ")})`,
+    `  estimated for ${known} of ${w.stages} stages to run (${[...byBasis].map(([b, n]) => `${n} ${b}`).join(", ")}): the median of the latest 5 successful runs of ` +
+      `the stage kind with the same params, else the same non-numeric settings, else the same params shape` +
+      (w.unknown > 0 ? `; ${w.unknown} without such runs counted as 0` : "")
+  ]
+}
+
 
 
 /**
@@ -51,6 +81,8 @@ export const planCommand = (cmd: Extract<Command, { _tag: "plan" }>, io: CliIO) 
           { width: process.stdout.isTTY ? process.stdout.columns : 1000, color: io.isTTY }
         )
       )
+      const est = estimateLines(plan, cmd.jobs)
+      if (est.length > 0) io.stdout(est.join("\n") + "\n")
     }
     return 0
   })
