@@ -8,7 +8,7 @@
  */
 import { readFileSync } from "node:fs"
 import { Cause, Effect, Either, Exit } from "effect"
-import { parseCommand, USAGE, type Command } from "./args.js"
+import { parseCommand, type Command } from "./args.js"
 import { cacheCommand } from "./commands/cache.js"
 import { dagCommand } from "./commands/dag.js"
 import { logsCommand } from "./commands/logs.js"
@@ -56,7 +56,7 @@ const dispatch = (cmd: Command, io: CliIO): Effect.Effect<number, unknown> => {
       return resultsCommand(cmd, io)
     case "help":
       return Effect.sync(() => {
-        io.stdout(USAGE + "\n")
+        io.stdout(cmd.text + "\n")
         return 0
       })
     case "version":

@@ -52,6 +52,8 @@ export interface Decl {
   readonly seed: number | undefined
   /** Sweep label, for grouping in views. */
   readonly group: string | undefined
+  /** The `k=v` parts of `group`, one list per enclosing sweep (outermost first). */
+  readonly dims?: ReadonlyArray<ReadonlyArray<string>>
 }
 
 type InputHandles<I extends Record<string, AnyOutputSpec>> = { readonly [K in keyof I]: Handle<I[K]> }
@@ -172,6 +174,7 @@ export const declarations = (p: Pipeline): ReadonlyArray<Decl> => {
   const decls: Array<Decl> = []
   const seen = new Map<string, number>()
   const labels: Array<string> = []
+  const dims: Array<ReadonlyArray<string>> = []
   /** `labels` joined, kept current by `sweep` (not rebuilt per declaration). */
   let group: string | undefined
   const add = (def: AnyStageDef, options: { name?: string; seed?: number; params?: unknown; inputs?: Record<string, Handle<AnyOutputSpec>> }) => {
@@ -186,18 +189,20 @@ export const declarations = (p: Pipeline): ReadonlyArray<Decl> => {
     const inputs: Record<string, Ref> = {}
     for (const [k, h] of Object.entries(options.inputs ?? {})) inputs[k] = h?.ref ?? { _tag: "Name", name: String(h) }
     const index = decls.length
-    decls.push({ index, name, given, def, params: options.params ?? {}, inputs, seed: options.seed, group })
+    decls.push({ index, name, given, def, params: options.params ?? {}, inputs, seed: options.seed, group, ...(group === undefined ? {} : { dims: [...dims] }) })
     return { _tag: "Handle" as const, ref: { _tag: "Decl" as const, index }, spec: def.output }
   }
   const sweep = (gridOrList: Grid | ReadonlyArray<Readonly<Record<string, unknown>>>, body: (s: any) => void) => {
     const settings = Array.isArray(gridOrList) ? gridOrList : expandGrid(gridOrList as Grid)
     for (const s of settings) {
       labels.push(settingLabel(s))
+      dims.push(Object.keys(s).map((k) => settingLabel({ [k]: s[k] })))
       group = labels.join(";")
       try {
         body(s)
       } finally {
         labels.pop()
+        dims.pop()
         group = labels.length > 0 ? labels.join(";") : undefined
       }
     }

@@ -15,8 +15,9 @@ export type StageStatus =
   | "running"
   | "cached"   // final: cache hit, not run
   | "ran"      // final: ran and succeeded
-  | "failed"   // final
-  | "skipped"  // final: an input failed, or the run was interrupted before it started
+  | "failed"   // final: the stage's code failed or crashed
+  | "interrupted" // final: it was running when the run was stopped (Ctrl-C, `q`, --fail-fast); nothing stored
+  | "skipped"  // final: an input failed, or the run was stopped before it started
 
 /** One stage instance as planned. `deps` are stage instance names. */
 export interface PlannedStage {
@@ -28,8 +29,15 @@ export interface PlannedStage {
   readonly reasons: ReadonlyArray<string>
   /** Sweep setting or branch label, for grouping in views. */
   readonly group?: string
-  /** Mean duration of earlier runs of this stage kind, for ETAs. */
+  /**
+   * Expected duration: for a stage to run, the estimate from earlier runs of its kind
+   * (`src/scheduler/estimate.ts`: the median of the latest runs with the same params, else the
+   * same non-numeric settings, else the same params shape), absent without history; for a
+   * cached stage, what the run it reuses took. The live view's ETA uses it.
+   */
   readonly expectedMs?: number
+  /** How `expectedMs` of a stage to run was estimated. */
+  readonly estimate?: { readonly basis: "same params" | "same settings" | "same shape"; readonly runs: number }
 }
 
 export type EngineEvent =
@@ -38,6 +46,8 @@ export type EngineEvent =
       readonly pipeline: string
       readonly stages: ReadonlyArray<PlannedStage>
       readonly backend?: string
+      /** Stages run at once (`--jobs`), for the view's time left. */
+      readonly jobs?: number
       readonly time: number
     }
   | {
@@ -73,6 +83,8 @@ export type EngineEvent =
       readonly ran: number
       readonly cached: number
       readonly failed: number
+      /** Stages stopped while running (not counted in `failed`). */
+      readonly interruptedStages: number
       readonly skipped: number
       readonly durationMs: number
       readonly savedMs: number

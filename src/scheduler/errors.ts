@@ -101,9 +101,11 @@ export class UnknownStage extends Data.TaggedError("UnknownStage")<{
   readonly file: string
   readonly stage: string
   readonly option: string
+  /** What the option could name instead (kinds, names, instances), one item per line. */
+  readonly available?: string
 }> {
   override get message(): string {
-    return `${this.file}: ${this.option}: no stage named '${this.stage}'`
+    return `${this.file}: ${this.option}: no stage kind, stage name or instance named '${this.stage}'${this.available ? `\n  ${this.available}` : ""}`
   }
 }
 

@@ -53,6 +53,8 @@ export interface RunResult {
   readonly ran: number
   readonly cached: number
   readonly failed: number
+  /** Stages stopped while running. */
+  readonly interruptedStages: number
   readonly skipped: number
   readonly interrupted: boolean
   readonly durationMs: number
@@ -87,7 +89,7 @@ export const execute = (plan: Plan, options: ExecuteOptions = {}): Effect.Effect
     const t0 = Date.now()
     const rc = { cache, sink, pipeline: dag.pipeline, backend: options.backend, progressIntervalMs: options.progressIntervalMs ?? 100 }
 
-    yield* sink.publish({ type: "plan", pipeline: dag.pipeline, stages: plannedStages(plan), ...(options.backend ? { backend: options.backend } : {}), time: Date.now() })
+    yield* sink.publish({ type: "plan", pipeline: dag.pipeline, stages: plannedStages(plan), ...(options.backend ? { backend: options.backend } : {}), jobs: options.jobs ?? 1, time: Date.now() })
 
     // ---- run state, indexed by node --------------------------------------
     const selected = new Uint8Array(nodes.length)
@@ -229,7 +231,7 @@ export const execute = (plan: Plan, options: ExecuteOptions = {}): Effect.Effect
         const { failure } = exit.value as Extract<StageOutcome, { _tag: "Failed" }>
         const cause = causeText(failure.cause)
         final(i, "failed", { durationMs, error: { message: failure.detail, ...(cause ? { cause } : {}) } })
-      } else if (Cause.isInterruptedOnly(exit.cause)) final(i, "failed", { durationMs, error: { message: "interrupted" } })
+      } else if (Cause.isInterruptedOnly(exit.cause)) final(i, "interrupted", { durationMs })
       else final(i, "failed", { durationMs, error: { message: "stage crashed", cause: Cause.pretty(exit.cause) } })
       settle(i, null)
       for (const f of followers) {
@@ -282,12 +284,13 @@ export const execute = (plan: Plan, options: ExecuteOptions = {}): Effect.Effect
     }
     yield* cache.markPipelineUse(dag.pipeline, [...new Set(outputs.values())]).pipe(Effect.ignore)
 
-    const counts = { ran: 0, cached: 0, failed: 0, skipped: 0 }
+    const counts = { ran: 0, cached: 0, failed: 0, interruptedStages: 0, skipped: 0 }
     const statuses = new Map<string, StageStatus>()
     for (const i of plan.selected) {
       const s = status[i]!
       statuses.set(nodes[i]!.name, s)
       if (s === "ran" || s === "cached" || s === "failed" || s === "skipped") counts[s]++
+      else if (s === "interrupted") counts.interruptedStages++
     }
     const interrupted = stopped && !failFastTriggered
     const result: RunResult = { ...counts, interrupted, durationMs: Date.now() - t0, savedMs, statuses, outputs }

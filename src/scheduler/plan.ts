@@ -12,6 +12,7 @@ import { Effect } from "effect"
 import { CacheStore, type CacheHit, type CacheKey, type ContentHash, type RunRecord } from "../cache/CacheStore.js"
 import type { CacheError } from "../cache/CacheError.js"
 import type { PlannedStage } from "./Event.js"
+import { estimateDuration, makeHistory, wallTime, type Estimate, type History, type WallTime } from "./estimate.js"
 import { diffPreimage, provisionalKey, stageKey } from "./keys.js"
 import { downstreamClosure, upstreamClosure, type Dag } from "./resolve.js"
 
@@ -37,6 +38,8 @@ export interface PlanEntry {
   /** The last run attempt of this stage instance (for run entries). */
   readonly lastRun: RunRecord | undefined
   readonly forced: boolean
+  /** Expected duration (run entries with history of their kind; `estimate.ts`). */
+  readonly estimate?: Estimate
 }
 
 /**
@@ -72,6 +75,9 @@ interface Pending {
 }
 
 const NO_NOTES: ReadonlyArray<string> = []
+
+/** Latest successful runs of a stage kind read for estimates. */
+const HISTORY_RUNS = 200
 
 /**
  * Plan a DAG against the cache. Nodes are decided level by level (a level's
@@ -144,6 +150,13 @@ export const makePlan = (dag: Dag, options: PlanOptions = {}): Effect.Effect<Pla
       }
     }
     const lastRuns = toRun.length > 0 ? yield* cache.lastRuns(dag.pipeline, toRun.map((i) => nodes[i]!.name)) : new Map<string, RunRecord>()
+    // Earlier successful runs of each kind that will run, any pipeline: one query per kind. A
+    // plan without estimates is still a plan, so a failed query only drops them.
+    const histories = new Map<string, History>()
+    for (const kind of new Set(toRun.map((i) => nodes[i]!.def.name))) {
+      const runs = yield* cache.runs({ stageKind: kind, status: "ok", limit: HISTORY_RUNS }).pipe(Effect.orElseSucceed((): ReadonlyArray<RunRecord> => []))
+      histories.set(kind, makeHistory(runs.map((r) => ({ params: r.params, ms: r.endedAt - r.startedAt }))))
+    }
     for (const i of toRun) {
       const node = nodes[i]!
       const pend = pending[i]!
@@ -166,6 +179,7 @@ export const makePlan = (dag: Dag, options: PlanOptions = {}): Effect.Effect<Pla
         }
       }
       reasons.push(...pend.notes)
+      const estimate = estimateDuration(histories.get(node.def.name)!, node.static.params)
       entries[i] = {
         node: i,
         stage: node.name,
@@ -176,7 +190,8 @@ export const makePlan = (dag: Dag, options: PlanOptions = {}): Effect.Effect<Pla
         inputs: pend.inputs,
         hit: undefined,
         lastRun: last,
-        forced: isForced
+        forced: isForced,
+        ...(estimate !== undefined ? { estimate } : {})
       }
     }
     return { dag, entries, selected }
@@ -192,7 +207,8 @@ export const plannedStages = (plan: Plan): ReadonlyArray<PlannedStage> =>
   plan.selected.map((i) => {
     const e = plan.entries[i]!
     const node = plan.dag.nodes[i]!
-    const ms = e.hit ? e.hit.endedAt - e.hit.startedAt : e.lastRun?.status === "ok" ? e.lastRun.endedAt - e.lastRun.startedAt : undefined
+    // Cached: what the run it reuses took. To run: the estimate, so the live view's ETA and `plan` agree.
+    const ms = e.hit ? e.hit.endedAt - e.hit.startedAt : e.estimate?.ms
     return {
       stage: e.stage,
       key: e.displayKey,
@@ -201,6 +217,31 @@ export const plannedStages = (plan: Plan): ReadonlyArray<PlannedStage> =>
       action: e.action,
       reasons: e.reasons,
       ...(node.group !== undefined ? { group: node.group } : {}),
-      ...(ms !== undefined ? { expectedMs: ms } : {})
+      ...(ms !== undefined ? { expectedMs: ms } : {}),
+      ...(e.estimate !== undefined ? { estimate: { basis: e.estimate.basis, runs: e.estimate.runs } } : {})
     }
   })
+
+/**
+ * Expected wall time of the stages a plan will run, at `jobs` stages at
+ * once and the pipeline's resource capacities; `stages` names the
+ * critical path. Undefined when no stage to run has an estimate.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const planWallTime = (plan: Plan, jobs: number): (WallTime & { readonly stages: number; readonly path: ReadonlyArray<string> }) | undefined => {
+  const run = plan.selected.filter((i) => plan.entries[i]!.action === "run")
+  if (!run.some((i) => plan.entries[i]!.estimate !== undefined)) return undefined
+  const at = new Map(run.map((i, j) => [i, j]))
+  const tasks = run.map((i) => {
+    const node = plan.dag.nodes[i]!
+    return {
+      ms: plan.entries[i]!.estimate?.ms,
+      deps: node.deps.flatMap((d) => (at.has(d) ? [at.get(d)!] : [])),
+      ...(node.def.resources ? { resources: node.def.resources } : {})
+    }
+  })
+  const w = wallTime(tasks, jobs, plan.dag.resources)
+  return { ...w, stages: run.length, path: w.criticalPath.map((j) => plan.dag.nodes[run[j]!]!.name) }
+}

@@ -27,7 +27,9 @@ import { canonicalJson, sha256Hex } from "./hash.js"
 import { environmentFacts, fingerprintOf, type Preimage } from "./keys.js"
 
 /**
- * A `--set stage.param=value` override (value already parsed).
+ * A `--set TARGET.param=value` override (value already parsed). `stage` is a
+ * stage kind (every instance of it), a name given in the pipeline (every
+ * sweep instance of it) or an exact instance name.
  *
  * @since 0.1.0
  * @category models
@@ -37,6 +39,13 @@ export interface Override {
   /** Dotted path inside the params. */
   readonly path: ReadonlyArray<string>
   readonly value: unknown
+  /** The argument as written, for messages (default `stage.path=value`). */
+  readonly text?: string
+  /**
+   * Other readings of an unquoted `a.b.c=v` (a target may itself contain
+   * dots): tried after `stage`/`path` when that names nothing.
+   */
+  readonly alternatives?: ReadonlyArray<{ readonly stage: string; readonly path: ReadonlyArray<string> }>
 }
 
 /**
@@ -75,6 +84,10 @@ export interface Dag {
   readonly nodes: ReadonlyArray<Node>
   /** Every name and alias -> node index. */
   readonly byName: ReadonlyMap<string, number>
+  /** Names given in the pipeline (instance names without their sweep label) -> node indices. */
+  readonly declared: ReadonlyMap<string, ReadonlyArray<number>>
+  /** What each `--set` override touched: its text and the instance names (after merging). */
+  readonly overrides: ReadonlyArray<{ readonly text: string; readonly stages: ReadonlyArray<string> }>
   /** Downstream node indices of each node. */
   readonly dependents: ReadonlyArray<ReadonlyArray<number>>
   readonly resources: Readonly<Record<string, number>>
@@ -155,8 +168,11 @@ const decodeParams = (def: AnyStageDef, raw: unknown, file: string): Decoded => 
   return { _tag: "ok", decoded: r.right, encoded: JSON.parse(c.right), text: c.right }
 }
 
-/** Base of an instance name: without `[sweep label]` and `#n`. */
-const baseName = (name: string): string => name.replace(/#\d+$/, "").replace(/\[.*\]$/, "")
+/** The name a declaration was given (or its kind): its instance name without `#n` and `[sweep label]`. */
+const declaredName = (name: string, group: string | undefined): string => {
+  const plain = name.replace(/#\d+$/, "")
+  return group !== undefined && plain.endsWith(`[${group}]`) ? plain.slice(0, -group.length - 2) : plain
+}
 
 const setPath = (obj: unknown, path: ReadonlyArray<string>, v: unknown): unknown => {
   if (path.length === 0) return v
@@ -165,28 +181,95 @@ const setPath = (obj: unknown, path: ReadonlyArray<string>, v: unknown): unknown
   return { ...base, [head]: setPath(base[head], rest, v) }
 }
 
+/** Positions of the characters of `text` that lie outside `[...]` (sweep labels may hold `.` and `=`). */
+const outsideBrackets = (text: string, ch: string): Array<number> => {
+  const at: Array<number> = []
+  let depth = 0
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]
+    if (c === "[") depth++
+    else if (c === "]") depth = Math.max(0, depth - 1)
+    else if (c === ch && depth === 0) at.push(i)
+  }
+  return at
+}
+
 /**
- * Parse `stage.param=value` (value as JSON when it parses, else the string).
- * The stage part may contain dots inside a `[sweep label]`.
+ * Parse `TARGET.param=value` (value as JSON when it parses, else the
+ * string). TARGET may be quoted (`'finetune[FT] session 1'.train.epochs=1`,
+ * the quotes kept through the shell); unquoted, every split at a dot outside
+ * `[...]` is a reading, the longest target first (resolve takes the first
+ * that names a stage).
  *
  * @since 0.1.0
  * @category constructors
  */
 export const parseOverride = (text: string): Either.Either<Override, string> => {
-  const eq = text.indexOf("=", Math.max(0, text.lastIndexOf("]")))
-  if (eq <= 0) return Either.left(`--set ${text}: expected stage.param=value`)
-  const lhs = text.slice(0, eq)
-  const raw = text.slice(eq + 1)
-  const close = lhs.lastIndexOf("]")
-  const dot = lhs.indexOf(".", close + 1)
-  if (dot <= 0 || dot === lhs.length - 1) return Either.left(`--set ${text}: expected stage.param=value`)
-  let value: unknown
-  try {
-    value = JSON.parse(raw)
-  } catch {
-    value = raw
+  const bad = Either.left(`--set ${text}: expected TARGET.param=value (TARGET: a stage kind, a stage name or an exact instance name, quoted when it holds dots)`)
+  const q = text[0]
+  if (q === "'" || q === '"') {
+    const close = text.indexOf(q, 1)
+    if (close < 2 || text[close + 1] !== ".") return bad
+    const rest = text.slice(close + 2)
+    const eq = rest.indexOf("=")
+    if (eq <= 0) return bad
+    return Either.right({ stage: text.slice(1, close), path: rest.slice(0, eq).split("."), value: parseValue(rest.slice(eq + 1)), text })
   }
-  return Either.right({ stage: lhs.slice(0, dot), path: lhs.slice(dot + 1).split("."), value })
+  const eq = outsideBrackets(text, "=")[0]
+  if (eq === undefined || eq <= 0) return bad
+  const lhs = text.slice(0, eq)
+  const value = parseValue(text.slice(eq + 1))
+  const dots = outsideBrackets(lhs, ".").filter((d) => d > 0 && d < lhs.length - 1)
+  if (dots.length === 0) return bad
+  const readings = dots.reverse().map((d) => ({ stage: lhs.slice(0, d), path: lhs.slice(d + 1).split(".") }))
+  if (readings.some((r) => r.path.some((k) => k === ""))) return bad
+  const [first, ...alternatives] = readings
+  return Either.right({ ...first!, value, text, ...(alternatives.length > 0 ? { alternatives } : {}) })
+}
+
+const parseValue = (raw: string): unknown => {
+  try {
+    return JSON.parse(raw)
+  } catch {
+    return raw
+  }
+}
+
+/** Edit distance (for "did you mean"). */
+const distance = (a: string, b: string): number => {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i]
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
+    prev = cur
+  }
+  return prev[b.length]!
+}
+
+/** Instance names listed in an "unknown stage" message before `… and N more`. */
+const LISTED = 24
+
+/**
+ * What a target can name, for the message of one that names nothing: the
+ * nearest name, the kinds, the given names and (some of) the instances.
+ */
+const availableText = (target: string, kinds: ReadonlyArray<string>, declared: ReadonlyArray<string>, instances: ReadonlyArray<string>): string => {
+  let best: string | undefined
+  let bestD = Infinity
+  for (const n of new Set([...kinds, ...declared, ...instances])) {
+    const d = distance(target.toLowerCase(), n.toLowerCase())
+    if (d < bestD) [best, bestD] = [n, d]
+  }
+  const lines: Array<string> = []
+  if (best !== undefined && bestD <= Math.max(2, Math.floor(target.length / 3))) lines.push(`did you mean '${best}'?`)
+  lines.push(`stage kinds (every instance): ${kinds.join(", ")}`)
+  const given = declared.filter((d) => !kinds.includes(d) && !instances.includes(d))
+  if (given.length > 0) lines.push(`stage names (every sweep instance): ${given.slice(0, LISTED).join(", ")}${given.length > LISTED ? `, … and ${given.length - LISTED} more` : ""}`)
+  lines.push(
+    `instances: ${instances.slice(0, LISTED).map((n) => (n.replace(/\[.*?\]/g, "").includes(".") ? `'${n}'` : n)).join(", ")}` +
+      (instances.length > LISTED ? `, … and ${instances.length - LISTED} more (\`clipcl dag FILE\` lists them)` : "")
+  )
+  return lines.join("\n  ")
 }
 
 /**
@@ -216,12 +299,27 @@ export const resolve = (
     else byName.set(d.name, d.index)
   }
 
-  // Overrides: exact instance name, or base name (all instances of a sweep).
+  // Overrides: a kind (every instance), a given name (every sweep instance) or an exact instance.
   const params: Array<unknown> = decls.map((d) => d.params)
+  const declaredOf = decls.map((d) => declaredName(d.name, d.group))
+  const touchedDecls: Array<ReadonlyArray<number>> = []
   for (const o of overrides) {
-    const targets = decls.filter((d) => d.name === o.stage || baseName(d.name) === o.stage)
-    if (targets.length === 0) problems.push(new UnknownStage({ file, stage: o.stage, option: `--set ${o.stage}.${o.path.join(".")}` }))
-    for (const d of targets) params[d.index] = setPath(params[d.index], o.path, o.value)
+    let targets: Array<Decl> = []
+    let path = o.path
+    for (const r of [{ stage: o.stage, path: o.path }, ...(o.alternatives ?? [])]) {
+      targets = decls.filter((d) => d.name === r.stage || d.def.name === r.stage || declaredOf[d.index] === r.stage)
+      path = r.path
+      if (targets.length > 0) break
+    }
+    const text = o.text ?? `${o.stage}.${o.path.join(".")}=${JSON.stringify(o.value)}`
+    if (targets.length === 0) {
+      const kinds = [...new Set(decls.map((d) => d.def.name))]
+      // Name the shortest reading (`finetun` of `finetun.train.epochs`): the likeliest typo.
+      const stage = o.alternatives?.[o.alternatives.length - 1]?.stage ?? o.stage
+      problems.push(new UnknownStage({ file, stage, option: `--set ${text}`, available: availableText(stage, kinds, [...new Set(declaredOf)], decls.map((d) => d.name)) }))
+    }
+    for (const d of targets) params[d.index] = setPath(params[d.index], path, o.value)
+    touchedDecls.push(targets.map((d) => d.index))
   }
 
   // Params: decode with the stage's Schema, then re-encode to a canonical form.
@@ -373,11 +471,63 @@ export const resolve = (
       static: stat
     })
   }
+  nameMergedBySharedDims(decls, declaredOf, nodeOf, nodes)
   const names = new Map<string, number>()
   for (const d of decls) names.set(d.name, nodeOf[d.index]!)
+  for (const node of nodes) names.set(node.name, node.index)
+  const declared = new Map<string, Array<number>>()
+  for (const d of decls) {
+    const list = declared.get(declaredOf[d.index]!)
+    const node = nodeOf[d.index]!
+    if (list === undefined) declared.set(declaredOf[d.index]!, [node])
+    else if (list[list.length - 1] !== node && !list.includes(node)) list.push(node)
+  }
   const dependents: Array<Array<number>> = nodes.map(() => [])
   for (const node of nodes) for (const dep of node.deps) dependents[dep]!.push(node.index)
-  return Either.right({ pipeline: p.name, file, nodes, byName: names, dependents, resources: capacity })
+  const touched = overrides.map((o, j) => ({
+    text: o.text ?? `${o.stage}.${o.path.join(".")}=${JSON.stringify(o.value)}`,
+    stages: [...new Set(touchedDecls[j]!.map((i) => nodeOf[i]!))].sort((a, b) => a - b).map((i) => nodes[i]!.name)
+  }))
+  return Either.right({ pipeline: p.name, file, nodes, byName: names, declared, overrides: touched, dependents, resources: capacity })
+}
+
+/**
+ * Name each node that merges declarations of several sweep points by the
+ * sweep dimensions those declarations share (the ones its result depends
+ * on): `embedVocabulary[vocabulary=words]` rather than the first point's
+ * `embedVocabulary[alpha=0.25,vocabulary=words,part=all]`; with none shared,
+ * the plain name. Only the name and group change (keys do not involve
+ * names); a name some declaration already uses is not taken.
+ */
+const nameMergedBySharedDims = (
+  decls: ReadonlyArray<Decl>,
+  declaredOf: ReadonlyArray<string>,
+  nodeOf: Int32Array,
+  nodes: Array<Node & { aliases: Array<string> }>
+): void => {
+  const members: Array<Array<number>> = nodes.map(() => [])
+  for (const d of decls) members[nodeOf[d.index]!]!.push(d.index)
+  const taken = new Set(decls.map((d) => d.name))
+  for (const node of nodes) {
+    const ms = members[node.index]!
+    if (ms.length < 2) continue
+    const first = decls[ms[0]!]!
+    const base = declaredOf[first.index]!
+    // Derived `#n` names and merges of differently named declarations keep the first name.
+    if (first.group === undefined || first.dims === undefined || first.name !== `${base}[${first.group}]`) continue
+    if (ms.some((i) => declaredOf[i] !== base || decls[i]!.dims === undefined)) continue
+    const label = first.dims
+      .map((parts, level) => parts.filter((part) => ms.every((i) => decls[i]!.dims![level]?.includes(part) === true)))
+      .filter((parts) => parts.length > 0)
+      .map((parts) => parts.join(","))
+      .join(";")
+    const name = label === "" ? base : `${base}[${label}]`
+    if (name === node.name || taken.has(name)) continue
+    taken.add(name)
+    ;(node as { name: string }).name = name
+    ;(node as { group: string | undefined }).group = label === "" ? undefined : label
+    node.aliases.splice(0, node.aliases.length, ...ms.map((i) => decls[i]!.name))
+  }
 }
 
 /**
@@ -417,7 +567,25 @@ export const downstreamClosure = (dag: Dag, roots: ReadonlyArray<number>): Reado
 }
 
 /**
- * Look up stage names for an option, reporting unknown ones.
+ * The nodes a target names: every instance of a stage kind, every sweep
+ * instance of a name given in the pipeline, or one exact instance (by its
+ * name or the name of a declaration merged into it).
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const matchStages = (dag: Dag, target: string): ReadonlyArray<number> => {
+  const out = new Set<number>()
+  const exact = dag.byName.get(target)
+  if (exact !== undefined) out.add(exact)
+  for (const i of dag.declared.get(target) ?? []) out.add(i)
+  for (const n of dag.nodes) if (n.def.name === target) out.add(n.index)
+  return [...out].sort((a, b) => a - b)
+}
+
+/**
+ * Look up stage targets for an option (`--force`, `--only`, `why`),
+ * reporting those that name nothing with what is available.
  *
  * @since 0.1.0
  * @category utils
@@ -425,14 +593,14 @@ export const downstreamClosure = (dag: Dag, roots: ReadonlyArray<number>): Reado
 export const findStages = (dag: Dag, names: ReadonlyArray<string>, option: string): Either.Either<ReadonlyArray<number>, InvalidPipeline> => {
   const out: Array<number> = []
   const problems: Array<PipelineProblem> = []
-  for (const name of names) {
-    const exact = dag.byName.get(name)
-    if (exact !== undefined) {
-      out.push(exact)
-      continue
+  for (const raw of names) {
+    // A quoted target (quotes kept through the shell) is the same target.
+    const name = /^(['"]).*\1$/.test(raw) && raw.length >= 2 ? raw.slice(1, -1) : raw
+    const matches = matchStages(dag, name)
+    if (matches.length === 0) {
+      const kinds = [...new Set(dag.nodes.map((n) => n.def.name))]
+      problems.push(new UnknownStage({ file: dag.file, stage: name, option: `${option} ${raw}`, available: availableText(name, kinds, [...dag.declared.keys()], dag.nodes.map((n) => n.name)) }))
     }
-    const matches = [...dag.byName.entries()].filter(([k]) => baseName(k) === name).map(([, v]) => v)
-    if (matches.length === 0) problems.push(new UnknownStage({ file: dag.file, stage: name, option }))
     out.push(...matches)
   }
   return problems.length > 0 ? Either.left(new InvalidPipeline({ file: dag.file, problems })) : Either.right([...new Set(out)])

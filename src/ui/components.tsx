@@ -354,8 +354,9 @@ export const LogPane = ({ stage, width, lines }: { readonly stage: StageView; re
  * @since 0.1.0
  * @category components
  */
-export const SummaryLine = ({ summary, interruptedStages = 0 }: { readonly summary: SummaryView; readonly interruptedStages?: number }): ReactNode => {
-  const failed = summary.failed - interruptedStages
+export const SummaryLine = ({ summary }: { readonly summary: SummaryView }): ReactNode => {
+  const failed = summary.failed
+  const interruptedStages = summary.interruptedStages
   const outcome: DisplayStatus = summary.interrupted ? "interrupted" : failed > 0 || summary.skipped > 0 ? "failed" : "ran"
   const word = summary.interrupted ? "interrupted after" : outcome === "failed" ? "finished with failures in" : "done in"
   return (
@@ -436,12 +437,11 @@ const KEYS = "q stop · ↑↓/j k focus · l log"
 export const LiveView = ({ state, width, height }: { readonly state: UiState; readonly width: number; readonly height: number }): ReactNode => {
   const focus = focusedStage(state)
   const done = state.summary !== undefined
-  const showPane = focus !== undefined && (done ? focus.status === "failed" && displayStatus(focus) === "failed" && focus.logs.length > 0 : state.showLogs)
+  const showPane = focus !== undefined && (done ? focus.status === "failed" && focus.logs.length > 0 : state.showLogs)
   const paneLines = showPane ? 1 + Math.min(LOG_PANE_LINES, focus!.logs.length) : 0
   const tableLines = done && state.results ? state.results.rows.length + 3 + (state.results.title ? 1 : 0) : 0
   const fixed = 2 + paneLines + (done ? 2 : 1) + tableLines
   const lines = Math.max(done ? 8 : 3, height - fixed - 1)
-  const interrupted = state.order.filter((n) => displayStatus(state.stages[n]!) === "interrupted").length
   const progress = overall(state)
   return (
     <Box flexDirection="column" width={width}>
@@ -451,7 +451,7 @@ export const LiveView = ({ state, width, height }: { readonly state: UiState; re
       {showPane ? <LogPane stage={focus!} width={width} lines={LOG_PANE_LINES} /> : null}
       {done ? (
         <>
-          <SummaryLine summary={state.summary!} interruptedStages={interrupted} />
+          <SummaryLine summary={state.summary!} />
           {state.results ? (
             <Box marginTop={1}>
               <Table table={state.results} width={width} />
@@ -493,10 +493,13 @@ export const PlanView = ({
   const cols = nameWidth(all.map((s) => s.stage), width)
   const run = all.filter((s) => s.action === "run").length
   const provisional = all.some((s) => s.provisional === true)
+  // An expected-duration column only when some stage to run has an estimate from history.
+  const estimates = all.some((s) => s.action === "run" && s.estimate !== undefined)
   const line = (s: PlannedStage & { readonly provisional?: boolean }) => {
     const status: DisplayStatus = s.action === "run" ? "planned" : "cached"
     const lead = single ? " " : "   "
-    const used = lead.length + 2 + cols + 1 + 6 + 1 + 8 + 2
+    const used = lead.length + 2 + cols + 1 + 6 + 1 + 8 + 2 + (estimates ? 8 : 0)
+    const expected = s.action === "run" && s.estimate !== undefined && s.expectedMs !== undefined ? `~${shortDuration(s.expectedMs)}` : ""
     return (
       <Text key={s.stage} wrap="truncate">
         {lead}
@@ -504,6 +507,7 @@ export const PlanView = ({
         <Text color={statusStyle[status].color}>{(s.action === "run" ? "run" : "cached").padEnd(6)}</Text>{" "}
         <Text dimColor>{s.key.slice(0, 8).padEnd(8)}</Text>
         {s.provisional ? "* " : "  "}
+        {estimates ? <Text color="magenta">{expected.padEnd(8)}</Text> : null}
         {truncate(s.reasons.join("; "), width - used)}
       </Text>
     )

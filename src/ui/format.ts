@@ -9,15 +9,15 @@
 import type { StageStatus } from "../scheduler/Event.js"
 
 /**
- * What a view shows for a stage: the engine's statuses plus `interrupted`
- * (the engine reports a stage stopped by Ctrl-C as `failed` with the message
- * "interrupted"; people should not read that as a bug in their stage) and
- * `planned` (a stage that `clipcl plan` says will run).
+ * What a view shows for a stage: the engine's statuses (a stage stopped by
+ * Ctrl-C is `interrupted`, not `failed`: people should not read that as a
+ * bug in their stage) plus `planned` (a stage that `clipcl plan` says will
+ * run).
  *
  * @since 0.1.0
  * @category models
  */
-export type DisplayStatus = StageStatus | "interrupted" | "planned"
+export type DisplayStatus = StageStatus | "planned"
 
 /**
  * @since 0.1.0

@@ -11,7 +11,7 @@
  *
  * @since 0.1.0
  */
-import { causeLine, countStatuses, displayStatus, type StageView, type UiState } from "./state.js"
+import { causeLine, countStatuses, type StageView, type UiState } from "./state.js"
 import type { DisplayStatus } from "./format.js"
 
 /**
@@ -39,7 +39,7 @@ export const WIDE = 110
  * @since 0.1.0
  * @category utils
  */
-export const errorLines = (s: StageView): number => (s.status === "failed" && displayStatus(s) === "failed" ? 2 + (causeLine(s.error) ? 1 : 0) : 0)
+export const errorLines = (s: StageView): number => (s.status === "failed" ? 2 + (causeLine(s.error) ? 1 : 0) : 0)
 
 /**
  * Screen lines one row takes.
@@ -54,8 +54,9 @@ export const rowHeight = (row: Row, state: UiState, width: number): number => {
   return 1 + errorLines(s)
 }
 
-const isActive = (s: StageView): boolean => s.status === "running" || s.status === "failed"
-const isFinished = (ss: ReadonlyArray<StageView>): boolean => ss.every((s) => s.status !== "queued" && s.status !== "running" && s.status !== "failed")
+/** Running, failed and interrupted stages stay in view when groups fold. */
+const isActive = (s: StageView): boolean => s.status === "running" || s.status === "failed" || s.status === "interrupted"
+const isFinished = (ss: ReadonlyArray<StageView>): boolean => ss.every((s) => s.status !== "queued" && !isActive(s))
 
 /**
  * The rows for a budget of `lines` screen lines.

@@ -53,6 +53,9 @@ export const makePlainLogger = (write: (text: string) => void, options: PlainLog
           case "failed":
             write(`[FAILED]  ${e.stage}: ${e.error?.message ?? "failed"}\n`)
             return
+          case "interrupted":
+            write(`[interrupted] ${e.stage} (after ${seconds(e.durationMs ?? 0)})\n`)
+            return
           case "skipped":
             write(`[skipped] ${e.stage}${e.error ? `: ${e.error.message}` : ""}\n`)
             return
@@ -73,7 +76,7 @@ export const makePlainLogger = (write: (text: string) => void, options: PlainLog
         return
       case "summary":
         write(
-          `${e.interrupted ? "interrupted" : "done"}: ${e.ran} ran, ${e.cached} cached, ${e.failed} failed, ${e.skipped} skipped in ${seconds(e.durationMs)}` +
+          `${e.interrupted ? "interrupted" : "done"}: ${e.ran} ran, ${e.cached} cached, ${e.failed} failed, ${e.interruptedStages > 0 ? `${e.interruptedStages} interrupted, ` : ""}${e.skipped} skipped in ${seconds(e.durationMs)}` +
             (e.savedMs > 0 ? ` (cache saved ${seconds(e.savedMs)})` : "") +
             "\n"
         )

@@ -31,7 +31,7 @@ export const makePlainLines = (write: (text: string) => void, options: PlainLine
   const base = makeEngineLogger(out, options)
   return (e) => {
     base(e)
-    if (e.type === "stage" && e.status === "failed" && e.error && e.error.message !== "interrupted") {
+    if (e.type === "stage" && e.status === "failed" && e.error) {
       const cause = causeLine(e.error)
       if (cause) out(`          cause: ${cause}\n`)
       out(`          log: ${e.error.logPath ?? `clipcl logs ${e.stage}`}\n`)

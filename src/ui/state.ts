@@ -7,6 +7,7 @@
  * @since 0.1.0
  */
 import type { EngineEvent, PlannedStage, StageStatus } from "../scheduler/Event.js"
+import { wallTime, type Task } from "../scheduler/estimate.js"
 import type { DisplayStatus } from "./format.js"
 
 /**
@@ -88,6 +89,8 @@ export interface SummaryView {
   readonly ran: number
   readonly cached: number
   readonly failed: number
+  /** Stages stopped while running (not in `failed`). */
+  readonly interruptedStages: number
   readonly skipped: number
   readonly durationMs: number
   readonly savedMs: number
@@ -129,8 +132,10 @@ export interface UiState {
   readonly showLogs: boolean
   /** `q` was pressed: waiting for the engine to wind down. */
   readonly stopping: boolean
-  /** Most stages seen running at once (the effective parallelism, for the ETA). */
+  /** Most stages seen running at once (the parallelism when the plan does not give `jobs`). */
   readonly maxRunning: number
+  /** Stages run at once, from the plan event. */
+  readonly jobs: number | undefined
   readonly summary: SummaryView | undefined
   readonly results: TableData | undefined
 }
@@ -168,6 +173,7 @@ export const initialState = (now = 0): UiState => ({
   showLogs: true,
   stopping: false,
   maxRunning: 0,
+  jobs: undefined,
   summary: undefined,
   results: undefined
 })
@@ -262,12 +268,12 @@ export const groupStages = (
 const isFinal = (s: StageStatus): boolean => s !== "queued" && s !== "running"
 
 /**
- * Whether the engine's `failed` means "stopped by the user".
+ * Whether a stage was stopped while running (Ctrl-C, `q`, `--fail-fast`).
  *
  * @since 0.1.0
  * @category utils
  */
-export const isInterrupted = (s: Pick<StageView, "status" | "error">): boolean => s.status === "failed" && s.error?.message === "interrupted"
+export const isInterrupted = (s: Pick<StageView, "status">): boolean => s.status === "interrupted"
 
 /**
  * The line of a failure's cause worth showing: its first line, unless it
@@ -287,7 +293,7 @@ export const causeLine = (error: StageView["error"]): string | undefined => {
  * @since 0.1.0
  * @category utils
  */
-export const displayStatus = (s: Pick<StageView, "status" | "error">): DisplayStatus => (isInterrupted(s) ? "interrupted" : s.status)
+export const displayStatus = (s: Pick<StageView, "status">): DisplayStatus => s.status
 
 const running = (state: UiState): ReadonlyArray<string> => state.order.filter((n) => state.stages[n]!.status === "running")
 
@@ -305,7 +311,7 @@ export const focusedStage = (state: UiState): StageView | undefined => {
   const first = running(state)[0]
   if (first !== undefined) return state.stages[first]
   if (chosen !== undefined) return chosen
-  const failed = state.order.filter((n) => state.stages[n]!.status === "failed" && !isInterrupted(state.stages[n]!))
+  const failed = state.order.filter((n) => state.stages[n]!.status === "failed")
   return failed.length ? state.stages[failed[failed.length - 1]!] : undefined
 }
 
@@ -338,6 +344,7 @@ export const reduce = (state: UiState, action: UiAction): UiState => {
           ...state,
           pipeline: action.pipeline,
           backend: action.backend,
+          jobs: action.jobs,
           startedAt: action.time,
           grouping,
           groups,
@@ -375,7 +382,8 @@ export const reduce = (state: UiState, action: UiAction): UiState => {
         logs: [...s.logs.slice(-(LOG_LINES_KEPT - 1)), { level: action.level, line: action.line, time: action.time }]
       }))
     case "summary":
-      return clockAt({ ...state, summary: { ...action } }, action.time)
+      // A log from before `interruptedStages` existed counts none.
+      return clockAt({ ...state, summary: { ...action, interruptedStages: action.interruptedStages ?? 0 } }, action.time)
     case "tick":
       return clockAt(state, action.now)
     case "focus": {
@@ -475,10 +483,13 @@ export interface Overall {
 
 /**
  * The overall bar: stages done and time left. A stage's weight is its
- * `expectedMs` (mean of earlier runs of the stage), else the mean duration
- * of stages of its kind that ran in this run, else the mean of the known
- * weights. Time left is the remaining weighted work divided by the
- * parallelism seen so far.
+ * `expectedMs` (the plan's estimate from earlier runs, as `clipcl plan`
+ * shows it), else the mean duration of stages of its kind that ran in this
+ * run, else the mean of the known weights. Time left is the expected wall
+ * time of the unfinished stages as the plan's estimator computes it
+ * (`wallTime` of `src/scheduler/estimate.ts`): running stages first with
+ * their own ETA, queued ones after their inputs, at `--jobs` stages at
+ * once.
  *
  * @since 0.1.0
  * @category utils
@@ -504,22 +515,25 @@ export const overall = (state: UiState): Overall => {
   const fallback = known.length ? Math.max(1, mean(known)) : 1
   let totalW = 0
   let doneW = 0
-  let remaining = 0
-  let exact = true
   let anyKnown = false
+  // Unfinished stages as tasks: running ones first (they hold slots now), then queued ones in
+  // depth order (a topological order), each after its unfinished inputs.
+  const open: Array<StageView> = []
   for (const s of work) {
     const est = estimate(s)
     const w = s.status === "ran" ? s.durationMs ?? est ?? fallback : est ?? fallback
     totalW += w
     doneW += w * stageFraction(s)
-    if (isFinal(s.status)) continue
-    const left = s.status === "running" ? stageEta(s, state.now) : est
-    if (left === undefined) exact = false
-    else {
-      remaining += left
-      anyKnown = true
-    }
+    if (!isFinal(s.status)) open.push(s)
   }
+  open.sort((a, b) => (a.status === "running" ? 0 : 1) - (b.status === "running" ? 0 : 1) || a.depth - b.depth)
+  const at = new Map(open.map((s, j) => [s.name, j]))
+  const tasks: Array<Task> = open.map((s) => {
+    const ms = s.status === "running" ? stageEta(s, state.now) : estimate(s)
+    if (ms !== undefined) anyKnown = true
+    return { ms, deps: s.status === "running" ? [] : s.deps.flatMap((d) => (at.has(d) ? [at.get(d)!] : [])) }
+  })
+  const left = wallTime(tasks, state.jobs ?? Math.max(1, state.maxRunning))
   const elapsedMs = state.startedAt === undefined ? 0 : Math.max(0, (state.summary ? state.startedAt + state.summary.durationMs : state.now) - state.startedAt)
   const fraction = all.length === 0 ? 0 : totalW === 0 ? done / all.length : doneW / totalW
   return {
@@ -527,8 +541,8 @@ export const overall = (state: UiState): Overall => {
     total: all.length,
     fraction: done === all.length && all.length > 0 ? 1 : Math.min(fraction, 0.999),
     elapsedMs,
-    remainingMs: anyKnown ? remaining / Math.max(1, state.maxRunning) : undefined,
-    remainingExact: exact
+    remainingMs: anyKnown ? left.ms : undefined,
+    remainingExact: left.unknown === 0
   }
 }
 

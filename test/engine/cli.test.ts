@@ -98,7 +98,7 @@ test("bad arguments exit 2 and write nothing", async () => {
   assert.equal((await cli("run", fixture("ok.ts"), "--set", "nodot", "--cache", cache)).code, 2)
   const f = await cli("run", fixture("ok.ts"), "--force", "nosuch", "--cache", cache)
   assert.equal(f.code, 2)
-  assert.match(f.err, /--force: no stage named 'nosuch'/)
+  assert.match(f.err, /--force nosuch: no stage kind, stage name or instance named 'nosuch'\n  stage kinds \(every instance\): numbers, square, total, embed, norms/)
   assert.equal((await cli("run", fixture("nope.ts"), "--cache", cache)).code, 2)
   assert.equal((await cli("frobnicate")).code, 2)
   assert.equal((await cli("cache", "gc", "--max-size", "lots", "--cache", cache)).code, 2)

@@ -21,7 +21,8 @@ test("SIGINT mid-stage: exit 130 with a summary, nothing cached for the stage, r
   const summary = child.lines.at(-1)
   assert.equal(summary.type, "summary")
   assert.equal(summary.interrupted, true)
-  assert.equal(finals(child.lines).sleep, "failed")
+  assert.equal(finals(child.lines).sleep, "interrupted")
+  assert.deepEqual([summary.failed, summary.interruptedStages], [0, 1])
   process.env.CLIPCL_TEST_SLEEP_MS = "6000"
   const plan = await cli("plan", fixture("slow.ts"), "--json", "--cache", cache)
   const sleep = plan.json.find((e) => e.stage === "sleep")

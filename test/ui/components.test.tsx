@@ -36,7 +36,7 @@ describe("ui components: frames", () => {
     const { frame } = mount()
     const f = frame()
     assert.match(f, /^clipcl example-toy\s+backend native · 0:01/)
-    assert.match(f, /3\/7 stages [█▏▎▍▌▋▊▉]+░+\s+\d+% · ≥0:01 left/)
+    assert.match(f, /3\/7 stages [█▏▎▍▌▋▊▉]+░+\s+\d+% · ≥0:02 left/) // train's own ETA: the summaries wait for it
     assert.match(lineWith(f, "numbers"), /◆ numbers\s+cached · saved 20ms/)
     assert.match(lineWith(f, "square"), /✓ square\s+80ms/)
     assert.match(lineWith(f, " train "), /›\S train\s+█+[▏▎▍▌▋▊▉]?░+ 4\/10\s+40%/)
@@ -58,11 +58,11 @@ describe("ui components: frames", () => {
 
   it("final frame: interrupted and skipped stages, summary with time saved, results table", async () => {
     const { store, frame } = mount()
-    store.dispatch(st("train", "failed", 2000, { durationMs: 1900, error: { message: "interrupted" } }))
+    store.dispatch(st("train", "interrupted", 2000, { durationMs: 1900 }))
     store.dispatch(st("features[dim=4]", "ran", 2000, { durationMs: 1900 }))
     store.dispatch(st("summary[dim=4]", "skipped", 2001, { error: { message: "run stopped before this stage" } }))
     store.dispatch(st("summary[dim=16]", "skipped", 2001, { error: { message: "input x ('features[dim=16]') did not complete" } }))
-    store.dispatch({ type: "summary", ran: 2, cached: 1, failed: 2, skipped: 2, durationMs: 2001, savedMs: 20, interrupted: true, time: T0 + 2001 })
+    store.dispatch({ type: "summary", ran: 2, cached: 1, failed: 1, interruptedStages: 1, skipped: 2, durationMs: 2001, savedMs: 20, interrupted: true, time: T0 + 2001 })
     store.dispatch({ type: "results", table: { title: "results", header: ["Method", "Target acc (%)"], rows: [["FT", "91.2"], ["VR-LwF", "88.0"]], numeric: [false, true] } })
     await waitFor(() => /VR-LwF/.test(frame()), "the final frame")
     const f = frame()
@@ -79,7 +79,7 @@ describe("ui components: frames", () => {
   it("a successful run ends with `done in` and no failure wording", async () => {
     const events = [plan(), ...["numbers", "square", "train", "features[dim=4]", "summary[dim=4]", "features[dim=16]", "summary[dim=16]"].map((n, i) => st(n, "ran", 10 * i, { durationMs: 10 }))]
     const { store, frame } = mount(events)
-    store.dispatch({ type: "summary", ran: 7, cached: 0, failed: 0, skipped: 0, durationMs: 70, savedMs: 0, interrupted: false, time: T0 + 70 })
+    store.dispatch({ type: "summary", ran: 7, cached: 0, failed: 0, interruptedStages: 0, skipped: 0, durationMs: 70, savedMs: 0, interrupted: false, time: T0 + 70 })
     await waitFor(() => /done in/.test(frame()), "the final frame")
     assert.match(frame(), /✓ done in 70ms\n  7 ran · 0 cached · 0 failed · 0 skipped/)
     assert.ok(!/saved/.test(lineWith(frame(), "done in")))
@@ -129,7 +129,7 @@ describe("ui components: keys", () => {
 
   it("keys do nothing once the run is over", async () => {
     const { app, store, interrupts, frame } = mount()
-    store.dispatch({ type: "summary", ran: 1, cached: 1, failed: 1, skipped: 0, durationMs: 2000, savedMs: 20, interrupted: false, time: T0 + 2000 })
+    store.dispatch({ type: "summary", ran: 1, cached: 1, failed: 1, interruptedStages: 0, skipped: 0, durationMs: 2000, savedMs: 20, interrupted: false, time: T0 + 2000 })
     await waitFor(() => /finished with failures/.test(frame()), "the summary frame")
     app.stdin.write("q")
     app.stdin.write("l")
@@ -191,8 +191,8 @@ describe("ui live renderer", () => {
     await waitFor(() => stripAnsi(stdout.out).includes("5/10"), "the 5/10 frame")
     stdin.press("q")
     await waitFor(() => interrupts === 1 && stripAnsi(stdout.out).includes("stopping"), "q to reach onInterrupt")
-    r.onEvent(st("train", "failed", 1500 + shift, { durationMs: 1400, error: { message: "interrupted" } }))
-    r.onEvent({ type: "summary", ran: 1, cached: 1, failed: 2, skipped: 3, durationMs: 1500, savedMs: 20, interrupted: true, time: T0 + 1500 + shift })
+    r.onEvent(st("train", "interrupted", 1500 + shift, { durationMs: 1400 }))
+    r.onEvent({ type: "summary", ran: 1, cached: 1, failed: 1, interruptedStages: 1, skipped: 3, durationMs: 1500, savedMs: 20, interrupted: true, time: T0 + 1500 + shift })
     await r.close()
     const out = stripAnsi(stdout.out)
     assert.match(out, /5\/10/)
@@ -208,7 +208,7 @@ describe("ui live renderer", () => {
     let asked = 0
     const r = makeLiveRenderer({ stdout: new FakeStdout() as unknown as NodeJS.WriteStream, stdin: new FakeStdin() as unknown as NodeJS.ReadStream, results: () => (asked++, undefined) })
     for (const e of midRun) r.onEvent(e)
-    r.onEvent({ type: "summary", ran: 1, cached: 1, failed: 1, skipped: 4, durationMs: 1500, savedMs: 20, interrupted: false, time: T0 + 1500 })
+    r.onEvent({ type: "summary", ran: 1, cached: 1, failed: 1, interruptedStages: 0, skipped: 4, durationMs: 1500, savedMs: 20, interrupted: false, time: T0 + 1500 })
     await r.close()
     assert.equal(asked, 0)
   })

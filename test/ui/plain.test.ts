@@ -53,8 +53,8 @@ describe("ui plain lines (not a terminal)", () => {
       progress("train", 10, 10, 1500),
       st("train", "ran", 1600, { durationMs: 1500 }),
       st("boom", "failed", 1700, { durationMs: 5, error: { message: "\u001b[31mboom went off\u001b[39m", cause: "Error: boom\n    at x", logPath: "cache/logs/boom.log" } }),
-      st("features[dim=4]", "failed", 1800, { error: { message: "interrupted" } }),
-      { type: "summary" as const, ran: 2, cached: 1, failed: 3, skipped: 2, durationMs: 1800, savedMs: 20, interrupted: true, time: 1800 }
+      st("features[dim=4]", "interrupted", 1800),
+      { type: "summary" as const, ran: 2, cached: 1, failed: 2, interruptedStages: 1, skipped: 2, durationMs: 1800, savedMs: 20, interrupted: true, time: 1800 }
     ]
     for (const e of events) write(e)
     assert.ok(!out.includes(ESC), JSON.stringify(out))
@@ -68,12 +68,14 @@ describe("ui plain lines (not a terminal)", () => {
     assert.equal(lines[i + 2], "          log: clipcl logs features[dim=16]")
     const j = lines.indexOf("[FAILED]  boom: boom went off")
     assert.deepEqual(lines.slice(j + 1, j + 3), ["          cause: Error: boom", "          log: cache/logs/boom.log"])
-    // An interrupted stage gets no cause/log lines.
-    const k = lines.indexOf("[FAILED]  features[dim=4]: interrupted")
+    // An interrupted stage is its own status (no "FAILED", no cause/log lines).
+    const k = lines.indexOf("[interrupted] features[dim=4] (after 0ms)")
+    assert.ok(k > 0, out)
     assert.ok(!lines[k + 1]!.startsWith("          "))
+    assert.ok(!lines.some((l) => l.startsWith("[FAILED]  features[dim=4]")))
     // Progress: throttled per stage, the last step always shown.
     assert.deepEqual(lines.filter((l) => l.startsWith("[progress] train")), ["[progress] train 1/10 loss=1.250 accuracy=0.5000", "[progress] train 10/10"])
-    assert.match(out, /interrupted: 2 ran, 1 cached, 3 failed, 2 skipped in 1\.8s \(cache saved 20ms\)\nmethod     acc\n──────  ──────\nFT      0\.5000\n$/)
+    assert.match(out, /interrupted: 2 ran, 1 cached, 2 failed, 1 interrupted, 2 skipped in 1\.8s \(cache saved 20ms\)\nmethod     acc\n──────  ──────\nFT      0\.5000\n$/)
   })
 })
 

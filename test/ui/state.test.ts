@@ -124,7 +124,7 @@ describe("ui state: reducer", () => {
   })
 
   it("without running stages focuses the latest real failure", () => {
-    const s = replay([...midRun, st("train", "ran", 2000), st("features[dim=4]", "failed", 2000, { error: { message: "interrupted" } })])
+    const s = replay([...midRun, st("train", "ran", 2000), st("features[dim=4]", "interrupted", 2000)])
     assert.equal(focusedStage(s)?.name, "features[dim=16]")
     assert.equal(displayStatus(s.stages["features[dim=4]"]!), "interrupted")
     assert.equal(displayStatus(s.stages["features[dim=16]"]!), "failed")
@@ -137,7 +137,7 @@ describe("ui state: reducer", () => {
     assert.equal(s.showLogs, false)
     s = reduce(s, { type: "stopping" })
     assert.equal(s.stopping, true)
-    s = reduce(s, { type: "summary", ran: 1, cached: 1, failed: 2, skipped: 2, durationMs: 3000, savedMs: 20, interrupted: true, time: T0 + 3000 })
+    s = reduce(s, { type: "summary", ran: 1, cached: 1, failed: 1, interruptedStages: 1, skipped: 2, durationMs: 3000, savedMs: 20, interrupted: true, time: T0 + 3000 })
     assert.equal(s.summary?.interrupted, true)
     s = reduce(s, { type: "results", table: { header: ["a"], rows: [["1"]], numeric: [true] } })
     assert.deepEqual(s.results?.rows, [["1"]])
@@ -175,8 +175,9 @@ describe("ui state: overall progress", () => {
     assert.equal(o.elapsedMs, 1350)
     // Unfinished features/summary stages have no estimate: the time left is a lower bound.
     assert.equal(o.remainingExact, false)
-    // train: 1750 ms by its rate; two stages ran at once.
-    assert.equal(Math.round(o.remainingMs!), 875)
+    // train: 1750 ms left by its rate. Two stages ran at once, but the summaries wait for train:
+    // the time left is train's, not the work shared over two slots (1750 / 2).
+    assert.equal(Math.round(o.remainingMs!), 1750)
     assert.ok(o.fraction > 0 && o.fraction < 1)
   })
 
@@ -184,13 +185,27 @@ describe("ui state: overall progress", () => {
     const s = replay([
       plan(),
       ...planned.map((p, i) => st(p.stage, p.action === "cached" ? "cached" : "ran", 10 * i, { durationMs: 10 })),
-      { type: "summary", ran: 6, cached: 1, failed: 0, skipped: 0, durationMs: 70, savedMs: 20, interrupted: false, time: T0 + 70 }
+      { type: "summary", ran: 6, cached: 1, failed: 0, interruptedStages: 0, skipped: 0, durationMs: 70, savedMs: 20, interrupted: false, time: T0 + 70 }
     ])
     const o = overall(s)
     assert.equal(o.fraction, 1)
     assert.equal(o.done, 7)
     assert.equal(o.remainingMs, undefined)
     assert.equal(o.elapsedMs, 70)
+  })
+
+  it("time left is the expected wall time at the plan's --jobs: independent stages share slots", () => {
+    const stages = ["a", "b", "c"].map((n) => ({ stage: n, key: n, kind: "fit", deps: [], action: "run" as const, reasons: [], expectedMs: 1000 }))
+    const chain = [{ ...stages[0]! }, { ...stages[1]!, deps: ["a"] }, { ...stages[2]!, deps: ["b"] }]
+    // 3 × 1 s, 2 at once: 2 s; as a chain: 3 s whatever the jobs.
+    assert.equal(overall(replay([{ ...plan(stages), jobs: 2 } as any])).remainingMs, 2000)
+    assert.equal(overall(replay([{ ...plan(stages), jobs: 3 } as any])).remainingMs, 1000)
+    assert.equal(overall(replay([{ ...plan(chain), jobs: 3 } as any])).remainingMs, 3000)
+    // a has run 400 ms of its 1000: b and c start as it ends (one slot free meanwhile).
+    const s = replay([{ ...plan(stages), jobs: 2 } as any, st("a", "running", 0), { type: "tick", now: T0 + 400 }])
+    // a: 600 left; b 0-1000 in the other slot; c after a: 600 + 1000.
+    assert.equal(overall(s).remainingMs, 1600)
+    assert.equal(overall(s).remainingExact, true)
   })
 
   it("estimates queued stages from stages of the same kind that ran", () => {

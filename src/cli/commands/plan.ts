@@ -5,12 +5,13 @@
  * @since 0.1.0
  */
 import { Effect, Either } from "effect"
-import type { Command } from "../args.js"
-import { makePlan, plannedStages, type Plan, type PlanEntry } from "../../scheduler/plan.js"
+import { UsageError, type Command } from "../args.js"
+import { makePlan, plannedStages, planWallTime, type Plan, type PlanEntry } from "../../scheduler/plan.js"
+import { shortDuration } from "../../ui/format.js"
 import { renderPlan } from "../../ui/render.js"
 import { findStages } from "../../scheduler/resolve.js"
 import { openCache, type CliIO } from "../io.js"
-import { loadAndResolve } from "./common.js"
+import { loadAndResolve, selectionLines } from "./common.js"
 
 /**
  * The `plan --json` line of one entry.
@@ -18,7 +19,43 @@ import { loadAndResolve } from "./common.js"
  * @since 0.1.0
  * @category utils
  */
-export const planJson = (e: PlanEntry) => ({ stage: e.stage, key: e.displayKey, action: e.action, reasons: e.reasons, ...(e.key === null ? { provisional: true } : {}) })
+export const planJson = (e: PlanEntry, overrides: ReadonlyArray<string> = []) => ({
+  stage: e.stage,
+  key: e.displayKey,
+  action: e.action,
+  reasons: e.reasons,
+  ...(e.key === null ? { provisional: true } : {}),
+  ...(overrides.length > 0 ? { overrides } : {}),
+  ...(e.estimate !== undefined ? { expectedMs: e.estimate.ms, estimate: { basis: e.estimate.basis, runs: e.estimate.runs } } : {})
+})
+
+/**
+ * The lines under the plan that say what it is expected to take and how
+ * that was estimated; none when no stage to run has history.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const estimateLines = (plan: Plan, jobs: number): ReadonlyArray<string> => {
+  const w = planWallTime(plan, jobs)
+  if (w === undefined) return []
+  const byBasis = new Map<string, number>()
+  for (const i of plan.selected) {
+    const b = plan.entries[i]!.estimate?.basis
+    if (b !== undefined) byBasis.set(b, (byBasis.get(b) ?? 0) + 1)
+  }
+  const known = w.stages - w.unknown
+  const bound = w.unknown > 0 ? "at least " : "~"
+  const path = w.path.length > 4 ? [...w.path.slice(0, 2), "…", ...w.path.slice(-1)] : w.path
+  return [
+    `expected: ${bound}${shortDuration(w.ms)} at --jobs ${jobs} (all stages to run one after another: ${bound}${shortDuration(w.totalMs)}; ` +
+      `critical path ${bound}${shortDuration(w.criticalMs)}: ${path.join(" → ")})`,
+    `  estimated for ${known} of ${w.stages} stages to run (${[...byBasis].map(([b, n]) => `${n} ${b}`).join(", ")}): the median of the latest 5 successful runs of ` +
+      `the stage kind with the same params, else the same non-numeric settings, else the same params shape` +
+      (w.unknown > 0 ? `; ${w.unknown} without such runs counted as 0` : "")
+  ]
+}
+
 
 
 /**
@@ -29,15 +66,24 @@ export const planCommand = (cmd: Extract<Command, { _tag: "plan" }>, io: CliIO) 
   Effect.gen(function* () {
     const { dag, only, force } = yield* loadAndResolve(cmd.file, cmd.set, cmd.only, cmd.force)
     const plan = yield* makePlan(dag, { only, force }).pipe(Effect.provide(openCache(cmd.cache)))
-    if (cmd.json) io.stdout(plan.selected.map((i) => JSON.stringify(planJson(plan.entries[i]!)) + "\n").join(""))
+    if (cmd.json) {
+      const setBy = new Map<string, Array<string>>()
+      for (const o of dag.overrides) for (const st of o.stages) setBy.set(st, [...(setBy.get(st) ?? []), o.text])
+      io.stdout(plan.selected.map((i) => JSON.stringify(planJson(plan.entries[i]!, setBy.get(plan.entries[i]!.stage))) + "\n").join(""))
+    }
     // The live view's grouping and status symbols, so plan and run look alike.
-    else
+    else {
+      const lines = selectionLines(dag, cmd.force, cmd.only)
+      if (lines.length > 0) io.stdout(lines.join("\n") + "\n\n")
       io.stdout(
         renderPlan(
           plannedStages(plan).map((st, j) => ({ ...st, provisional: plan.entries[plan.selected[j]!]!.key === null })),
           { width: process.stdout.isTTY ? process.stdout.columns : 1000, color: io.isTTY }
         )
       )
+      const est = estimateLines(plan, cmd.jobs)
+      if (est.length > 0) io.stdout(est.join("\n") + "\n")
+    }
     return 0
   })
 
@@ -48,7 +94,12 @@ export const planCommand = (cmd: Extract<Command, { _tag: "plan" }>, io: CliIO) 
 export const whyCommand = (cmd: Extract<Command, { _tag: "why" }>, io: CliIO) =>
   Effect.gen(function* () {
     const { dag } = yield* loadAndResolve(cmd.file, cmd.set)
-    const [i] = yield* Either.match(findStages(dag, [cmd.stage], "why"), { onLeft: Effect.fail, onRight: Effect.succeed })
+    const found = yield* Either.match(findStages(dag, [cmd.stage], "why"), { onLeft: Effect.fail, onRight: Effect.succeed })
+    if (found.length > 1) {
+      const names = found.map((j) => dag.nodes[j]!.name)
+      return yield* new UsageError({ detail: `why: '${cmd.stage}' names ${names.length} instances; give one of: ${names.slice(0, 12).join(", ")}${names.length > 12 ? ", …" : ""}` })
+    }
+    const i = found[0]
     const plan = yield* makePlan(dag, { only: [i!] }).pipe(Effect.provide(openCache(cmd.cache)))
     const e = plan.entries[i!]!
     const node = dag.nodes[i!]!

@@ -102,7 +102,7 @@ export const runCommand = (cmd: Extract<Command, { _tag: "run" }>, io: CliIO) =>
           }).pipe(Effect.orElseSucceed(() => null))
           if (report !== null) io.stdout(`\n${report.text}${report.text.endsWith("\n") ? "" : "\n"}`)
         }
-        return result.interrupted ? 130 : result.failed + result.skipped > 0 ? 1 : 0
+        return result.interrupted ? 130 : result.failed + result.interruptedStages + result.skipped > 0 ? 1 : 0
       })
     ).pipe(Effect.provide(openCache(cmd.cache)))
   })
