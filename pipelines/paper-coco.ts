@@ -17,10 +17,12 @@
 import { Data } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { loadPrompts } from "../src/clip/zeroShot.js"
-import { pipeline } from "../src/dsl/index.js"
-import { paperDefaults } from "../src/methods/train.js"
-import { addReport, checkpointFile, comparedMethods, loadCheckpoint, missingCocoInputs, study, type LabelledTable } from "../src/stages/index.js"
+import { Clip, Methods } from "clipcl"
+import { pipeline } from "clipcl/dsl"
+import { addReport, checkpointFile, comparedMethods, loadCheckpoint, missingCocoInputs, study, type LabelledTable } from "clipcl/stages"
+
+const { loadPrompts } = Clip
+const { paperDefaults } = Methods
 
 /**
  * The environment variables the pipeline reads, with what each is for.

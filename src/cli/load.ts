@@ -1,6 +1,8 @@
 /**
- * Loading a pipeline file: import it (TypeScript is loaded by tsx, which
- * `bin/clipcl.js` registers) and check that it default-exports a pipeline.
+ * Loading a pipeline file: import it and check that it default-exports a
+ * pipeline. A TypeScript file (`.ts`, `.mts`, `.cts`, `.tsx`) is imported
+ * through tsx, loaded here on first use: the CLI itself runs compiled
+ * JavaScript, and commands that load no pipeline never pay for tsx.
  *
  * @since 0.1.0
  */
@@ -11,6 +13,19 @@ import { Effect } from "effect"
 import { isPipeline, type Pipeline } from "../dsl/Pipeline.js"
 import { PipelineLoadFailed } from "../scheduler/errors.js"
 
+const TYPESCRIPT = /\.(?:[cm]?ts|tsx)$/
+
+let typescriptLoader: Promise<void> | undefined
+
+/** Registers tsx's loader once (a no-op when the CLI already runs from sources through tsx). */
+const loadTypeScript = (): Promise<void> =>
+  (typescriptLoader ??= import.meta.url.endsWith(".ts") ? Promise.resolve() : import("tsx/esm/api").then(({ register }) => void register()))
+
+const importModule = async (abs: string): Promise<Record<string, unknown>> => {
+  if (TYPESCRIPT.test(abs)) await loadTypeScript()
+  return (await import(pathToFileURL(abs).href)) as Record<string, unknown>
+}
+
 /**
  * @since 0.1.0
  * @category constructors
@@ -20,7 +35,7 @@ export const loadPipeline = (file: string): Effect.Effect<Pipeline, PipelineLoad
     const abs = resolve(file)
     if (!existsSync(abs)) return yield* new PipelineLoadFailed({ file, reason: "file not found" })
     const mod = yield* Effect.tryPromise({
-      try: () => import(pathToFileURL(abs).href) as Promise<Record<string, unknown>>,
+      try: () => importModule(abs),
       catch: (cause) => new PipelineLoadFailed({ file, reason: `cannot be imported: ${(cause as Error)?.message ?? String(cause)}`, cause })
     })
     const p = mod.default
