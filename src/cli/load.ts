@@ -17,9 +17,25 @@ const TYPESCRIPT = /\.(?:[cm]?ts|tsx)$/
 
 let typescriptLoader: Promise<void> | undefined
 
-/** Registers tsx's loader once (a no-op when the CLI already runs from sources through tsx). */
+/**
+ * A resolve hook: a `.ts` / `.tsx` file outside `node_modules` is an ES
+ * module, whatever its package's `type`. `npm init -y` writes `"type":
+ * "commonjs"`, where Node would load a pipeline's `import` / `export` as
+ * CommonJS and fail; pipeline files are ES modules by contract (`.cts` stays
+ * CommonJS).
+ */
+const ESM_TYPESCRIPT = `export const resolve = async (specifier, context, next) => {
+  const r = await next(specifier, context)
+  return r.format === "commonjs" && /\\.tsx?$/.test(r.url) && !r.url.includes("/node_modules/") ? { ...r, format: "module" } : r
+}`
+
+/** Registers tsx's loader once (already there when the CLI runs from sources through tsx), then the hook above. */
 const loadTypeScript = (): Promise<void> =>
-  (typescriptLoader ??= import.meta.url.endsWith(".ts") ? Promise.resolve() : import("tsx/esm/api").then(({ register }) => void register()))
+  (typescriptLoader ??= (async () => {
+    if (!import.meta.url.endsWith(".ts")) (await import("tsx/esm/api")).register()
+    const { register } = await import("node:module")
+    register(`data:text/javascript,${encodeURIComponent(ESM_TYPESCRIPT)}`)
+  })())
 
 const importModule = async (abs: string): Promise<Record<string, unknown>> => {
   if (TYPESCRIPT.test(abs)) await loadTypeScript()
