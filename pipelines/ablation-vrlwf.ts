@@ -9,8 +9,8 @@
  *   clipcl plan pipelines/ablation-vrlwf.ts
  *   clipcl run pipelines/ablation-vrlwf.ts
  */
-import { pipeline } from "../src/dsl/index.js"
-import { addReport, study, type StudyMethod } from "../src/stages/index.js"
+import { pipeline } from "clipcl/dsl"
+import { addReport, study, type StudyMethod } from "clipcl/stages"
 import { addPretrain, syntheticData } from "./common/synthetic.js"
 
 const data = syntheticData()

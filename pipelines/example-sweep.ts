@@ -9,7 +9,7 @@
  * SWEEP_ALPHAS / SWEEP_VOCABS shrink it (defaults 99 and 100).
  */
 import { Schema } from "effect"
-import { pipeline, stage, value } from "../src/dsl/index.js"
+import { pipeline, stage, value } from "clipcl/dsl"
 
 const prep = stage({
   name: "prep",

@@ -8,7 +8,7 @@
  *   node bin/clipcl.js dag pipelines/example-toy.ts --mermaid
  */
 import { Effect, Schema } from "effect"
-import { pipeline, stage, table, tensors, value } from "../src/dsl/index.js"
+import { pipeline, stage, table, tensors, value } from "clipcl/dsl"
 
 const numbers = stage({
   name: "numbers",

@@ -9,8 +9,8 @@
  * Reads Debian's `dataset-fashion-mnist` files; point elsewhere with
  * CLIPCL_FASHION_MNIST_DIR (a folder with the four IDX files).
  */
-import { pipeline } from "../src/dsl/index.js"
-import { addReport, comparedMethods, pretrain, study } from "../src/stages/index.js"
+import { pipeline } from "clipcl/dsl"
+import { addReport, comparedMethods, pretrain, study } from "clipcl/stages"
 
 const dir = process.env["CLIPCL_FASHION_MNIST_DIR"]
 const data = {

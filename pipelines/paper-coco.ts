@@ -17,10 +17,12 @@
 import { Data } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { loadPrompts } from "../src/clip/zeroShot.js"
-import { pipeline, type PipelineBuilder } from "../src/dsl/index.js"
-import { paperDefaults } from "../src/methods/train.js"
-import { addReport, checkpointFile, comparedMethods, evaluate, loadCheckpoint, missingCocoInputs, study } from "../src/stages/index.js"
+import { Clip, Methods } from "clipcl"
+import { pipeline } from "clipcl/dsl"
+import { addReport, checkpointFile, comparedMethods, loadCheckpoint, missingCocoInputs, study, type LabelledTable } from "clipcl/stages"
+
+const { loadPrompts } = Clip
+const { paperDefaults } = Methods
 
 /**
  * The environment variables the pipeline reads, with what each is for.
@@ -124,30 +126,17 @@ export default pipeline("paper-coco", (p) => {
   if (problems.length > 0) throw new PaperCocoConfigError({ problems })
 
   const base = p.add(loadCheckpoint, { name: "weights", params: checkpointFile(weights!) })
-  const tables: Array<ReturnType<typeof addReport>> = []
+  const tables: Array<LabelledTable> = []
   p.sweep([{ protocol: "OST" }, { protocol: "MST" }], ({ protocol }) => {
-    tables.push(...study(withSetting(p, { protocol }), base, {
+    tables.push(...study(p, base, {
       data,
       sessions: protocol === "OST" ? 1 : sessions,
       train,
       methods: comparedMethods,
-      setting: { protocol }
+      setting: { protocol },
+      // The OST and MST pretrained rows differ (per-session accuracies), so each keeps its protocol.
+      pretrainedSetting: { protocol }
     }))
   })
   addReport(p, tables)
 }, { seed: paperDefaults.seed })
-
-/**
- * A builder whose evaluations carry `setting` (unless they name their own).
- * `study` leaves the pretrained model's row without a setting so that sweeps
- * share one evaluation; two protocols in one pipeline need it tagged, or the
- * OST and MST pretrained rows (whose per-session accuracies differ) would
- * fall into one results group.
- */
-const withSetting = (p: PipelineBuilder, setting: Readonly<Record<string, unknown>>): PipelineBuilder => ({
-  ...p,
-  add: ((def, options) =>
-    p.add(def, (def as unknown) === evaluate
-      ? { ...options, params: { ...(options.params as object), setting: { ...setting, ...((options.params as { setting?: object }).setting ?? {}) } } }
-      : options)) as PipelineBuilder["add"]
-})

@@ -11,8 +11,8 @@
  * stage with n (initialisation, shuffling, pseudo-classes): the same study
  * repeated, cached apart from the others.
  */
-import { pipeline } from "../src/dsl/index.js"
-import { addReport, comparedMethods, study } from "../src/stages/index.js"
+import { pipeline } from "clipcl/dsl"
+import { addReport, comparedMethods, study } from "clipcl/stages"
 import { addPretrain, syntheticData } from "./common/synthetic.js"
 
 const seed = Number(process.env.CLIPCL_SEED ?? 0)

@@ -12,8 +12,8 @@
  *   clipcl run pipelines/tradeoff.ts
  *   clipcl results pipelines/tradeoff.ts --plots plots/tradeoff
  */
-import { pipeline } from "../src/dsl/index.js"
-import { addReport, comparedMethods, study, type StudyMethod } from "../src/stages/index.js"
+import { pipeline } from "clipcl/dsl"
+import { addReport, comparedMethods, study, type StudyMethod } from "clipcl/stages"
 import { addPretrain, syntheticData } from "./common/synthetic.js"
 
 const data = syntheticData()

@@ -19,5 +19,6 @@ const selected = filter.length ? files.filter((f) => filter.some((x) => f.includ
 if (selected.length === 0) { console.error("no test files matched"); process.exit(1); }
 // CLIPCL_BACKEND=native|cpu|... runs every test file on that backend (npm run test:native).
 const preload = process.env.CLIPCL_BACKEND ? ["--import", "./src/backend/activate.ts"] : [];
-const r = spawnSync(process.execPath, ["--import", "tsx", ...preload, "--test", "--test-concurrency=2", ...selected], { stdio: "inherit" });
+// clipcl-source: `clipcl/...` imports (pipelines, examples) resolve to src/, the code under test, not dist/.
+const r = spawnSync(process.execPath, ["--conditions=clipcl-source", "--import", "tsx", ...preload, "--test", "--test-concurrency=2", ...selected], { stdio: "inherit" });
 process.exit(r.status ?? 1);

@@ -1,9 +1,13 @@
 /**
- * clipcl's library surface. The issue-3 API (`tf`, `tokenize`, `encodeText`,
- * `decodeTokens`, `loadClip`, ...) is exported by name; each area is also
+ * clipcl's library surface. The core API (`tf`, `tokenize`, `encodeText`,
+ * `decodeTokens`, `loadClip`, ...), the pipeline DSL and `study` are exported
+ * by name; each area is also
  * available as a namespace (`Clip`, `Data`, `Methods`, `Eval`, `Stages`,
  * `Dsl`, `Scheduler`, `Backend`) so generic names such as `transfer` or
  * `forgetting` do not collide.
+ *
+ * Pipeline files import `clipcl/dsl` (the DSL alone) and `clipcl/stages`
+ * (see the README, "Using clipcl from your own project").
  *
  * @since 0.1.0
  */
@@ -27,7 +31,22 @@ export {
   type ClipConfig,
   type TunePart
 } from "./clip/index.js"
-export { stage, pipeline, value, tensors, checkpoint, table } from "./dsl/index.js"
+export {
+  stage,
+  pipeline,
+  value,
+  tensors,
+  checkpoint,
+  table,
+  moduleSources,
+  type Handle,
+  type PipelineBuilder,
+  type CheckpointHandle,
+  type TableHandle,
+  type TensorsHandle,
+  type ValueHandle
+} from "./dsl/index.js"
+export { study, addReport, comparedMethods, type StudyOptions, type StudyMethod, type LabelledTable } from "./stages/index.js"
 
 export * as Backend from "./backend/index.js"
 export * as Clip from "./clip/index.js"

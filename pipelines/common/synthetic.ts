@@ -4,9 +4,8 @@
  * keeps their pretraining stages identical (one cache key), so on one cache
  * the pretrained model is computed once for all of them.
  */
-import type { Handle, PipelineBuilder } from "../../src/dsl/Pipeline.js"
-import type { checkpoint } from "../../src/dsl/Output.js"
-import { pretrain } from "../../src/stages/index.js"
+import type { CheckpointHandle, PipelineBuilder } from "clipcl/dsl"
+import { pretrain } from "clipcl/stages"
 
 /** The synthetic caption world drawn with `seed` (6,000 pretraining images x 2 captions). */
 export const syntheticData = (seed = 0) => ({ source: "synthetic" as const, seed, pretrainSize: 6000, pretrainCaptions: 2 })
@@ -18,5 +17,5 @@ export const smallModel = {
 }
 
 /** The `pretrain` stage every synthetic study starts from. */
-export const addPretrain = (p: PipelineBuilder, seed = 0): Handle<typeof checkpoint> =>
+export const addPretrain = (p: PipelineBuilder, seed = 0): CheckpointHandle =>
   p.add(pretrain, { name: "pretrain", params: { data: syntheticData(seed), model: smallModel, train: { epochs: 3, batchSize: 128, learningRate: 2e-3 } } })

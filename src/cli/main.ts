@@ -9,12 +9,6 @@
 import { readFileSync } from "node:fs"
 import { Cause, Effect, Either, Exit } from "effect"
 import { parseCommand, type Command } from "./args.js"
-import { cacheCommand } from "./commands/cache.js"
-import { dagCommand } from "./commands/dag.js"
-import { logsCommand } from "./commands/logs.js"
-import { planCommand, whyCommand } from "./commands/plan.js"
-import { resultsCommand } from "./commands/results.js"
-import { runCommand } from "./commands/run.js"
 import { processIO, type CliIO } from "./io.js"
 
 const USAGE_ERRORS = new Set([
@@ -38,22 +32,26 @@ export const exitCodeOf = (error: unknown): number => {
   return typeof tag === "string" && USAGE_ERRORS.has(tag) ? 2 : 1
 }
 
+/** A command's module, loaded when the command runs: start-up pays only for what it uses. */
+const load = <M, A>(module: () => Promise<M>, command: (m: M) => Effect.Effect<A, unknown>): Effect.Effect<A, unknown> =>
+  Effect.flatMap(Effect.promise(module), command)
+
 const dispatch = (cmd: Command, io: CliIO): Effect.Effect<number, unknown> => {
   switch (cmd._tag) {
     case "run":
-      return runCommand(cmd, io)
+      return load(() => import("./commands/run.js"), (m) => m.runCommand(cmd, io))
     case "plan":
-      return planCommand(cmd, io)
+      return load(() => import("./commands/plan.js"), (m) => m.planCommand(cmd, io))
     case "why":
-      return whyCommand(cmd, io)
+      return load(() => import("./commands/plan.js"), (m) => m.whyCommand(cmd, io))
     case "dag":
-      return dagCommand(cmd, io)
+      return load(() => import("./commands/dag.js"), (m) => m.dagCommand(cmd, io))
     case "cache":
-      return cacheCommand(cmd, io)
+      return load(() => import("./commands/cache.js"), (m) => m.cacheCommand(cmd, io))
     case "logs":
-      return logsCommand(cmd, io)
+      return load(() => import("./commands/logs.js"), (m) => m.logsCommand(cmd, io))
     case "results":
-      return resultsCommand(cmd, io)
+      return load(() => import("./commands/results.js"), (m) => m.resultsCommand(cmd, io))
     case "help":
       return Effect.sync(() => {
         io.stdout(cmd.text + "\n")
@@ -93,7 +91,7 @@ export const main = async (argv: ReadonlyArray<string>, io: CliIO = processIO): 
   return 1
 }
 
-const isEntry = process.argv[1] !== undefined && /(?:^|[\\/])(?:clipcl(?:\.js)?|main\.ts)$/.test(process.argv[1])
+const isEntry = process.argv[1] !== undefined && /(?:^|[\\/])(?:clipcl(?:\.js)?|main\.[jt]s)$/.test(process.argv[1])
 if (isEntry) {
   const code = await main(process.argv.slice(2))
   process.exitCode = code

@@ -5,7 +5,9 @@
  *
  * - `kind`, `version`: the stage definition's name and declared version;
  * - `fingerprint`: sha256 over the source text of `run` and the contents of
- *   every `hashIncludes` file (editing the code invalidates the stage);
+ *   every `hashIncludes` file (editing the code invalidates the stage); for
+ *   clipcl's own stages the includes cover `run` (`moduleSources`), whose
+ *   compiled text is then left out, so `dist/` and `src/` agree;
  * - `params`: the Schema-encoded canonical form of the decoded parameters
  *   (defaults filled in, key order and number spelling irrelevant);
  * - `inputs`: the *content* hashes of the input artifacts (early cutoff: a
@@ -26,6 +28,7 @@ import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Either } from "effect"
 import type { CacheKey, ContentHash } from "../cache/CacheStore.js"
+import { includesCoverRun } from "../dsl/moduleSources.js"
 import type { AnyStageDef } from "../dsl/Stage.js"
 import { canonicalJson, canonicalJsonUnsafe, sha256Hex } from "./hash.js"
 
@@ -99,14 +102,18 @@ const includePath = (inc: string | URL): string =>
 export const fingerprintOf = (def: AnyStageDef): Either.Either<string, string> => {
   const memo = fingerprints.get(def)
   if (memo !== undefined) return Either.right(memo)
-  let source: string
-  try {
-    source = Function.prototype.toString.call(def.run)
-  } catch (e) {
-    return Either.left(`run's source cannot be read: ${String(e)}`)
-  }
-  if (typeof source !== "string" || source.length === 0 || source.includes("[native code]")) {
-    return Either.left("run's source cannot be read (native or bound function); wrap it in a plain function")
+  // clipcl's own stages hash their modules' sources instead of run's compiled text (moduleSources.ts).
+  const coversRun = includesCoverRun(def.hashIncludes)
+  let source = ""
+  if (!coversRun) {
+    try {
+      source = Function.prototype.toString.call(def.run)
+    } catch (e) {
+      return Either.left(`run's source cannot be read: ${String(e)}`)
+    }
+    if (typeof source !== "string" || source.length === 0 || source.includes("[native code]")) {
+      return Either.left("run's source cannot be read (native or bound function); wrap it in a plain function")
+    }
   }
   const includes: Array<[string, string]> = []
   for (const inc of def.hashIncludes ?? []) {
@@ -128,7 +135,7 @@ export const fingerprintOf = (def: AnyStageDef): Either.Either<string, string> =
     // Name includes by their given spelling, not absolute path, so keys agree across machines.
     includes.push([String(inc instanceof URL ? inc.pathname.split("/").slice(-2).join("/") : inc), h])
   }
-  const fp = sha256Hex(canonicalJsonUnsafe({ run: source, includes }))
+  const fp = sha256Hex(canonicalJsonUnsafe(coversRun ? { includes } : { run: source, includes }))
   fingerprints.set(def, fp)
   return Either.right(fp)
 }

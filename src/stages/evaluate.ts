@@ -5,6 +5,10 @@
  * classes seen so far, zero-shot accuracy on each held-out task (prompt
  * ensembles) and image-text retrieval recall, averaged over folds.
  *
+ * The rows carry no method or setting label: labels name a row of the
+ * results, not what is computed, so they are the report's parameters
+ * (`reportOf`) and renaming a method re-runs only the report.
+ *
  * @since 0.1.0
  */
 import { Schema } from "effect"
@@ -14,7 +18,7 @@ import { embedTexts } from "../clip/embed.js"
 import { zeroShotClassifier } from "../clip/zeroShot.js"
 import type { LabeledImages } from "../data/ImageSet.js"
 import { checkpoint, stage, table } from "../dsl/index.js"
-import { accuracyMetrics, evalRecords, retrievalMetrics, type EvalRecord } from "../eval/EvalTable.js"
+import { accuracyMetrics, retrievalMetrics, type EvalRecord, type EvalTask } from "../eval/EvalTable.js"
 import { retrievalRecallFromFeatures } from "../eval/retrieval.js"
 import { zeroShotAccuracy } from "../eval/zeroShot.js"
 import { DataParams, openExperiment, rawImageSource, readAll, SessionParams, sessionsOf, tokens } from "./experiment.js"
@@ -26,14 +30,23 @@ const Params = Schema.Struct({
   sessions: Schema.optionalWith(SessionParams, { default: () => ({ count: 1 }) }),
   /** The session this model has learned up to; -1 for the pretrained model. */
   session: Schema.Int.pipe(Schema.greaterThanOrEqualTo(-1)),
-  /** Row labels in the results table. */
-  method: Schema.NonEmptyString,
-  setting: Schema.optionalWith(Schema.Record({ key: Schema.String, value: Schema.Unknown }), { default: () => ({}) }),
   /** Candidate classes of target accuracy: all target classes (the paper) or those seen so far. */
   scope: Schema.optionalWith(Schema.Literal("all", "seen"), { default: () => "all" as const }),
   /** Images per forward pass. */
   batchSize: Schema.optionalWith(Schema.Int.pipe(Schema.positive()), { default: () => 256 })
 })
+
+/**
+ * One row of an evaluate stage's table: an evaluation record without the
+ * labels the report adds.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type UnlabelledRecord = Omit<EvalRecord, "method" | "setting">
+
+const recordsOf = (session: number, task: EvalTask, metrics: Readonly<Record<string, number | null>>): Array<UnlabelledRecord> =>
+  Object.entries(metrics).map(([metric, value]) => ({ session, task: task.task, role: task.role, taskIndex: task.taskIndex ?? null, metric, value }))
 
 /** Normalised-or-not image features of a whole labelled or captioned set, batch by batch. */
 const imageFeatures = async (model: ClipModel, set: Pick<LabeledImages, "height" | "width" | "channels" | "size" | "read">, batchSize: number): Promise<tf.Tensor2D> => {
@@ -67,8 +80,8 @@ export const evaluate = stage({
     const exp = await openExperiment(params.data)
     const seq = sessionsOf(exp, params.sessions)
     const model = await loadModel(inputs.model)
-    const out: Array<EvalRecord> = []
-    const ctxOf = { method: params.method, setting: params.setting, session: params.session }
+    const out: Array<UnlabelledRecord> = []
+    const session = params.session
     const steps = 2 + exp.zeroShot.length
     let step = 0
     const tick = (what: string) => {
@@ -94,10 +107,10 @@ export const evaluate = stage({
           }
         }
         for (const s of seq.sessions) {
-          out.push(...evalRecords(ctxOf, { task: `session ${s.index}`, role: "session", taskIndex: s.index }, accuracyMetrics(scoreOn(s.classes))))
+          out.push(...recordsOf(session, { task: `session ${s.index}`, role: "session", taskIndex: s.index }, accuracyMetrics(scoreOn(s.classes))))
         }
         const r = scoreOn(seenNow)
-        out.push(...evalRecords(ctxOf, { task: target.name, role: "target" }, accuracyMetrics(r)))
+        out.push(...recordsOf(session, { task: target.name, role: "target" }, accuracyMetrics(r)))
         tick(`target: top-1 ${r.top1.toFixed(3)}`)
       } finally {
         head.dispose()
@@ -109,7 +122,7 @@ export const evaluate = stage({
         const feats = await imageFeatures(model, task.test, params.batchSize)
         try {
           const r = zeroShotAccuracy({ imageFeatures: feats, classFeatures: head, labels: task.test.labels })
-          out.push(...evalRecords(ctxOf, { task: task.name, role: "zeroshot" }, accuracyMetrics(r)))
+          out.push(...recordsOf(session, { task: task.name, role: "zeroshot" }, accuracyMetrics(r)))
           tick(`zero-shot ${task.name}: top-1 ${r.top1.toFixed(3)}`)
         } finally {
           head.dispose()
@@ -137,7 +150,7 @@ export const evaluate = stage({
       }
       for (const [task, s] of sums) {
         const mean = Object.fromEntries([...s.metrics].map(([k, v]) => [k, v / s.folds]))
-        out.push(...evalRecords(ctxOf, { task, role: "retrieval" }, mean))
+        out.push(...recordsOf(session, { task, role: "retrieval" }, mean))
       }
       tick("retrieval done")
       return out

@@ -4,11 +4,14 @@
  * after every session, and report one row per method. Pipelines call
  * `study(p, options)`; sweeps call it once per setting and the scheduler
  * merges the shared prefix (pretraining, vocabulary embeddings, baselines).
+ * Each evaluation comes back with its row label (method and setting), which
+ * only the report takes as a parameter: labels never change what a
+ * training or evaluation stage computes.
  *
  * @since 0.1.0
  */
-import type { Handle, PipelineBuilder } from "../dsl/Pipeline.js"
-import type { checkpoint, table } from "../dsl/Output.js"
+import type { PipelineBuilder } from "../dsl/Pipeline.js"
+import type { CheckpointHandle, TableHandle } from "../dsl/handles.js"
 import { evaluate } from "./evaluate.js"
 import { embedVocabulary, type VocabularyParams } from "./embedVocabulary.js"
 import type { DataParams } from "./experiment.js"
@@ -52,24 +55,46 @@ export interface StudyOptions {
   readonly methods: ReadonlyArray<StudyMethod>
   /** Extra columns of this study's rows (sweep settings). */
   readonly setting?: Readonly<Record<string, unknown>>
+  /**
+   * The setting of the pretrained model's row (default `{}`: one row that
+   * every setting's zero-shot drop is measured from). Studies whose
+   * pretrained rows differ (other sessions) name theirs apart.
+   */
+  readonly pretrainedSetting?: Readonly<Record<string, unknown>>
   /** Evaluate after every session (default) or only after the last. */
   readonly evaluateEvery?: boolean
 }
 
 /**
- * Add the study's stages; returns the evaluation tables (pretrained model
- * first) for a report.
+ * An evaluation table and the results row it belongs to.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface LabelledTable {
+  readonly table: TableHandle
+  readonly method: string
+  readonly setting: Readonly<Record<string, unknown>>
+}
+
+/**
+ * Add the study's stages; returns the labelled evaluation tables (pretrained
+ * model first) for a report.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const study = (p: PipelineBuilder, base: Handle<typeof checkpoint>, o: StudyOptions): Array<Handle<typeof table>> => {
+export const study = (p: PipelineBuilder, base: CheckpointHandle, o: StudyOptions): Array<LabelledTable> => {
   const sessions = { count: o.sessions, ...(o.orderSeed === undefined ? {} : { orderSeed: o.orderSeed }) }
   const setting = o.setting ?? {}
-  const tables: Array<Handle<typeof table>> = [
-    p.add(evaluate, { name: "evaluate[pretrained]", params: { data: o.data, sessions, session: -1, method: "pretrained" }, inputs: { model: base } })
+  const tables: Array<LabelledTable> = [
+    {
+      table: p.add(evaluate, { name: "evaluate[pretrained]", params: { data: o.data, sessions, session: -1 }, inputs: { model: base } }),
+      method: "pretrained",
+      setting: o.pretrainedSetting ?? {}
+    }
   ]
-  const finals = new Map<string, Handle<typeof checkpoint>>()
+  const finals = new Map<string, CheckpointHandle>()
   for (const m of o.methods) {
     if ("wiseft" in m) continue
     let prev = base
@@ -85,7 +110,8 @@ export const study = (p: PipelineBuilder, base: Handle<typeof checkpoint>, o: St
         prev = p.add(finetune, { name, params, inputs: { model: prev, initial: base } })
       }
       if (o.evaluateEvery !== false || s === o.sessions - 1) {
-        tables.push(p.add(evaluate, { name: `evaluate[${m.label}] session ${s + 1}`, params: { data: o.data, sessions, session: s, method: m.label, setting: m.setting ?? setting }, inputs: { model: prev } }))
+        const table = p.add(evaluate, { name: `evaluate[${m.label}] session ${s + 1}`, params: { data: o.data, sessions, session: s }, inputs: { model: prev } })
+        tables.push({ table, method: m.label, setting: m.setting ?? setting })
       }
     }
     finals.set(m.label, prev)
@@ -95,7 +121,8 @@ export const study = (p: PipelineBuilder, base: Handle<typeof checkpoint>, o: St
     const of = finals.get(m.wiseft.of)
     if (of === undefined) throw new Error(`WiSE-FT "${m.label}" interpolates "${m.wiseft.of}", which is not a method of this study`)
     const merged = p.add(interpolate, { name: `interpolate[${m.label}]`, params: { alpha: m.wiseft.alpha }, inputs: { a: base, b: of } })
-    tables.push(p.add(evaluate, { name: `evaluate[${m.label}] session ${o.sessions}`, params: { data: o.data, sessions, session: o.sessions - 1, method: m.label, setting }, inputs: { model: merged } }))
+    const table = p.add(evaluate, { name: `evaluate[${m.label}] session ${o.sessions}`, params: { data: o.data, sessions, session: o.sessions - 1 }, inputs: { model: merged } })
+    tables.push({ table, method: m.label, setting })
   }
   return tables
 }
@@ -117,10 +144,15 @@ export const comparedMethods: ReadonlyArray<StudyMethod> = [
 ]
 
 /**
- * One `report` stage over every evaluation table of a pipeline.
+ * One `report` stage over every evaluation table of a pipeline, labelled as
+ * given.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const addReport = (p: PipelineBuilder, tables: ReadonlyArray<Handle<typeof table>>): Handle<typeof table> =>
-  p.add(reportOf(tables.length), { name: "report", inputs: Object.fromEntries(tables.map((t, i) => [`t${i}`, t])) })
+export const addReport = (p: PipelineBuilder, tables: ReadonlyArray<LabelledTable>, options: { readonly pretrainedMethod?: string } = {}): TableHandle =>
+  p.add(reportOf(tables.length), {
+    name: "report",
+    params: { ...options, labels: tables.map((t) => ({ method: t.method, setting: { ...t.setting } })) },
+    inputs: Object.fromEntries(tables.map((t, i) => [`t${i}`, t.table]))
+  })

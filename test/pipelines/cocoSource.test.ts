@@ -99,7 +99,7 @@ test("coco source: the engine's cache key of a stage reading the source follows 
   const keyOf = () => {
     const p = pipeline("coco-key", (b) => {
       const model = b.add(loadCheckpoint, { name: "weights", params: checkpointFile(weights) })
-      b.add(evaluate, { name: "evaluate", params: { data: { source: "coco", cocoDir: fx.coco, flickrDir: fx.flickr, imageSize: 16 }, session: -1, method: "pretrained" }, inputs: { model } })
+      b.add(evaluate, { name: "evaluate", params: { data: { source: "coco", cocoDir: fx.coco, flickrDir: fx.flickr, imageSize: 16 }, session: -1 }, inputs: { model } })
     })
     const dag = resolve(p, "coco-key.ts")
     if (Either.isLeft(dag)) assert.fail(dag.left.message)

@@ -11,7 +11,6 @@ import { fileURLToPath } from "node:url"
 import { Effect } from "effect"
 import { CacheStore, CacheStoreLive, type ContentHash } from "../../src/cache/CacheStore.js"
 import { decodeTable } from "../../src/cache/codec.js"
-import { decodeEvalTableSync } from "../../src/eval/EvalTable.js"
 import { writeCocoFixture } from "./cocoFixture.js"
 
 const root = fileURLToPath(new URL("../../", import.meta.url))
@@ -76,9 +75,12 @@ test("paper-coco: OST and MST studies run end to end on tiny real-format data, t
   const events = lines(run.stdout)
   const status = finalStatus(events)
   assert.deepEqual([...status.keys()].sort(), expectedStages())
-  for (const [stage, s] of status) assert.equal(s, "ran", stage)
+  // LwF's first session has no teacher yet, so it yields FT's model: its evaluation (whose key has
+  // no method label) is FT's, found in the cache once FT's has run.
+  const sameAsFt = new Set(["evaluate[LwF] session 1[protocol=OST]", "evaluate[LwF] session 1[protocol=MST]"])
+  for (const [stage, s] of status) assert.ok(s === "ran" || (s === "cached" && sameAsFt.has(stage)), `${stage}: ${s}`)
   const summary = events.find((e) => e.type === "summary")!
-  assert.deepEqual([summary.ran, summary.cached, summary.failed, summary.skipped], [32, 0, 0, 0])
+  assert.deepEqual([summary.ran + summary.cached, summary.failed, summary.skipped], [32, 0, 0])
   // Each method trained with its own loss: progress metrics name the terms.
   const metricsOf = (stage: string) => Object.assign({}, ...events.filter((e) => e.type === "progress" && e.stage === stage).map((e) => e.metrics))
   assert.ok("vr" in metricsOf("finetune[VR-LwF] session 1[protocol=OST]"))
@@ -109,7 +111,10 @@ test("paper-coco: OST and MST studies run end to end on tiny real-format data, t
     const [r] = yield* store.runs({ pipeline: "paper-coco", stage: "evaluate[FT] session 2[protocol=MST]", status: "ok" })
     return yield* decodeTable(yield* store.readArtifact(r!.output as ContentHash))
   }).pipe(Effect.provide(CacheStoreLive(cache))))
-  const tasks = new Set(decodeEvalTableSync(table, "evaluate[FT] session 2[protocol=MST]").map((r) => `${r.role}:${r.task}`))
+  // An evaluation's rows carry no labels (the report adds them).
+  assert.ok(!table.columns.includes("method") && !table.columns.includes("setting"), table.columns.join(", "))
+  const col = (c: string) => table.columns.indexOf(c)
+  const tasks = new Set(table.rows.map((r) => `${r[col("role")]}:${r[col("task")]}`))
   for (const t of ["retrieval:coco retrieval", "retrieval:flickr30k retrieval", "zeroshot:zeroshot", "target:coco crops", "session:session 0", "session:session 1"]) {
     assert.ok(tasks.has(t), `no ${t} in ${[...tasks].join(", ")}`)
   }
