@@ -42,6 +42,8 @@ export type Command =
   | ({ readonly _tag: "cache"; readonly action: CacheAction } & CacheOption)
   | ({ readonly _tag: "logs"; readonly stage: string; readonly pipeline: string | undefined; readonly json: boolean } & CacheOption)
   | ({ readonly _tag: "results"; readonly file: string; readonly json: boolean; readonly format: string | undefined; readonly plots: string | undefined } & CacheOption)
+  | { readonly _tag: "job"; readonly action: "run"; readonly dir: string }
+  | ({ readonly _tag: "jobs"; readonly all: boolean; readonly pipeline: string | undefined; readonly json: boolean } & CacheOption)
   | { readonly _tag: "help"; readonly topic: string | undefined }
   | { readonly _tag: "version" }
 
@@ -75,6 +77,8 @@ export const USAGE = `usage: clipcl <command> [options]
   dag FILE      print the DAG   [--mermaid] [--json]
   results FILE  tabulate the latest runs of a pipeline   [--format text|markdown|csv|json] [--json] [--plots DIR]
   logs STAGE    log tail of the latest run of a stage   [--pipeline NAME]
+  jobs          cluster jobs in flight for a cache   [--all] [--pipeline NAME] [--json]
+  job run DIR   run one stage's job directory (what a cluster job executes)
   cache ls [--sort size|used|created] [--limit N] | stats | verify [--remove]
         | gc [--max-size 20GB] [--older-than 30d] [--all] [--dry-run]
         | pin HASH|KEY | unpin HASH|KEY | export FILE [--pipeline NAME]... | import FILE
@@ -190,6 +194,20 @@ export const parseCommand = (argv: ReadonlyArray<string>): Either.Either<Command
         const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { cache: common.cache, json: common.json, pipeline: { type: "string" } } })
         if (positionals.length !== 1) return fail("logs: expected exactly one STAGE")
         return Either.right({ _tag: "logs", stage: positionals[0]!, pipeline: values.pipeline, json: values.json, cache: values.cache ?? defaultCache() })
+      }
+      case "job": {
+        const { positionals } = parseArgs({ args: rest, allowPositionals: true, options: {} })
+        if (positionals[0] !== "run" || positionals.length !== 2) return fail("job: expected 'job run DIR' (what a cluster job runs)")
+        return Either.right({ _tag: "job", action: "run", dir: positionals[1]! })
+      }
+      case "jobs": {
+        const { values, positionals } = parseArgs({
+          args: rest,
+          allowPositionals: true,
+          options: { cache: common.cache, json: common.json, all: { type: "boolean", default: false }, pipeline: { type: "string" } }
+        })
+        if (positionals.length !== 0) return fail("jobs: takes no positional arguments")
+        return Either.right({ _tag: "jobs", all: values.all, pipeline: values.pipeline, json: values.json, cache: values.cache ?? defaultCache() })
       }
       case "cache":
         return parseCache(rest)

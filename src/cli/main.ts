@@ -11,6 +11,8 @@ import { Cause, Effect, Either, Exit } from "effect"
 import { parseCommand, USAGE, type Command } from "./args.js"
 import { cacheCommand } from "./commands/cache.js"
 import { dagCommand } from "./commands/dag.js"
+import { jobCommand } from "./commands/job.js"
+import { jobsCommand } from "./commands/jobs.js"
 import { logsCommand } from "./commands/logs.js"
 import { planCommand, whyCommand } from "./commands/plan.js"
 import { resultsCommand } from "./commands/results.js"
@@ -24,7 +26,10 @@ const USAGE_ERRORS = new Set([
   "BackendInitFailed",
   "UnknownTarget",
   "ImportFailed",
-  "ExportFailed"
+  "ExportFailed",
+  "SpoolError",
+  "SlurmSettingsInvalid",
+  "SlurmRequestInvalid"
 ])
 
 /**
@@ -54,6 +59,10 @@ const dispatch = (cmd: Command, io: CliIO): Effect.Effect<number, unknown> => {
       return logsCommand(cmd, io)
     case "results":
       return resultsCommand(cmd, io)
+    case "job":
+      return jobCommand(cmd, io)
+    case "jobs":
+      return jobsCommand(cmd, io)
     case "help":
       return Effect.sync(() => {
         io.stdout(USAGE + "\n")
