@@ -6,6 +6,7 @@
  */
 import { parseArgs } from "node:util"
 import { Data, Either } from "effect"
+import type { SlurmFlags } from "../scheduler/executors/slurm/settings.js"
 
 /**
  * Bad command line (exit code 2).
@@ -35,7 +36,7 @@ export interface CacheOption {
  * @category models
  */
 export type Command =
-  | ({ readonly _tag: "run"; readonly file: string; readonly jobs: number; readonly set: ReadonlyArray<string>; readonly force: ReadonlyArray<string>; readonly only: ReadonlyArray<string>; readonly failFast: boolean; readonly json: boolean; readonly noTui: boolean; readonly backend: string | undefined } & CacheOption)
+  | ({ readonly _tag: "run"; readonly file: string; readonly jobs: number; readonly set: ReadonlyArray<string>; readonly force: ReadonlyArray<string>; readonly only: ReadonlyArray<string>; readonly failFast: boolean; readonly json: boolean; readonly noTui: boolean; readonly backend: string | undefined; readonly executor: "local" | "slurm"; readonly slurm: SlurmFlags } & CacheOption)
   | ({ readonly _tag: "plan"; readonly file: string; readonly set: ReadonlyArray<string>; readonly force: ReadonlyArray<string>; readonly only: ReadonlyArray<string>; readonly json: boolean } & CacheOption)
   | ({ readonly _tag: "why"; readonly file: string; readonly stage: string; readonly set: ReadonlyArray<string>; readonly json: boolean } & CacheOption)
   | { readonly _tag: "dag"; readonly file: string; readonly set: ReadonlyArray<string>; readonly mermaid: boolean; readonly json: boolean }
@@ -71,7 +72,9 @@ export const USAGE = `usage: clipcl <command> [options]
 
   run FILE      run a pipeline   [--jobs N] [--set stage.param=value]... [--force STAGE]...
                                  [--only STAGE]... [--fail-fast] [--json] [--no-tui]
-                                 [--cache PATH] [--backend NAME]
+                                 [--cache PATH] [--backend NAME] [--executor local|slurm]
+                slurm: [--slurm-config FILE] [--partition P] [--account A] [--qos Q] [--time T]
+                       [--sbatch-arg ARG]... [--spool DIR] [--max-jobs N] [--submit-rate R] [--retries N]
   plan FILE     what would run and why   [--json] [--set ...] [--force S] [--only S]
   why FILE STAGE  why one stage would run (key pre-image diff)   [--json]
   dag FILE      print the DAG   [--mermaid] [--json]
@@ -151,14 +154,28 @@ export const parseCommand = (argv: ReadonlyArray<string>): Either.Either<Command
         const { values, positionals } = parseArgs({
           args: rest,
           allowPositionals: true,
-          options: { ...common, jobs: { type: "string", short: "j" }, "fail-fast": { type: "boolean", default: false }, "no-tui": { type: "boolean", default: false }, backend: { type: "string" } }
+          options: {
+            ...common, jobs: { type: "string", short: "j" }, "fail-fast": { type: "boolean", default: false }, "no-tui": { type: "boolean", default: false }, backend: { type: "string" },
+            executor: { type: "string" }, "slurm-config": { type: "string" }, partition: { type: "string" }, account: { type: "string" }, qos: { type: "string" }, time: { type: "string" },
+            "sbatch-arg": { type: "string", multiple: true, default: [] as Array<string> }, spool: { type: "string" }, "max-jobs": { type: "string" }, "submit-rate": { type: "string" }, retries: { type: "string" }
+          }
         })
+        const executor = values.executor ?? "local"
+        if (executor !== "local" && executor !== "slurm") return fail(`--executor ${executor}: expected local or slurm`)
+        const slurm: SlurmFlags = {
+          config: values["slurm-config"], partition: values.partition, account: values.account, qos: values.qos, time: values.time, sbatchArgs: values["sbatch-arg"],
+          spool: values.spool, maxJobs: values["max-jobs"], submitRate: values["submit-rate"], retries: values.retries
+        }
+        if (executor === "local") {
+          const given = Object.entries(slurm).filter(([k, v]) => (k === "sbatchArgs" ? (v as Array<string>).length > 0 : v !== undefined))
+          if (given.length > 0) return fail(`--${given[0]![0].replace(/[A-Z]/g, (c) => "-" + c.toLowerCase()).replace("config", "slurm-config").replace("sbatch-args", "sbatch-arg")} needs --executor slurm`)
+        }
         if (positionals.length !== 1) return fail("run: expected exactly one pipeline FILE")
         const jobs = values.jobs === undefined ? 1 : Number(values.jobs)
         if (!Number.isInteger(jobs) || jobs < 1) return fail(`--jobs ${values.jobs}: expected a positive integer`)
         return Either.right({
           _tag: "run", file: positionals[0]!, jobs, set: values.set, force: values.force, only: values.only,
-          failFast: values["fail-fast"], json: values.json, noTui: values["no-tui"], backend: values.backend, cache: values.cache ?? defaultCache()
+          failFast: values["fail-fast"], json: values.json, noTui: values["no-tui"], backend: values.backend, executor, slurm, cache: values.cache ?? defaultCache()
         })
       }
       case "plan": {

@@ -112,9 +112,12 @@ export interface AttemptFacts extends JobFacts {
   readonly submittedAt: number
 }
 
+/** Submit to start: as the poller saw the job start, else until the stage started inside it. */
+const queueWait = (f: AttemptFacts, r: Pick<JobResult, "startedAt">): number => f.queueWaitMs ?? Math.max(0, r.startedAt - f.submittedAt)
+
 const header = (f: AttemptFacts, r: Pick<JobResult, "startedAt" | "endedAt" | "cpus"> | undefined): string =>
   `[${f.executor}] job ${f.jobId}, attempt ${f.attempt}${f.node ? `, node ${f.node}` : ""}` +
-  (r ? `, queue wait ${((r.startedAt - f.submittedAt) / 1000).toFixed(1)} s, run ${((r.endedAt - r.startedAt) / 1000).toFixed(1)} s, ${r.cpus} cpu${r.cpus === 1 ? "" : "s"}` : "")
+  (r ? `, queue wait ${(queueWait(f, r) / 1000).toFixed(1)} s, run ${((r.endedAt - r.startedAt) / 1000).toFixed(1)} s, ${r.cpus} cpu${r.cpus === 1 ? "" : "s"}` : "")
 
 /**
  * Record a run of a stage attempt that ran as a job.
@@ -167,7 +170,7 @@ export const takeIn = (
   facts: AttemptFacts
 ): Effect.Effect<StageOutcome> =>
   Effect.gen(function* () {
-    const job = { jobId: facts.jobId, attempt: facts.attempt, ...(facts.node ? { node: facts.node } : {}), queueWaitMs: Math.max(0, result.startedAt - facts.submittedAt) }
+    const job = { jobId: facts.jobId, attempt: facts.attempt, ...(facts.node ? { node: facts.node } : {}), queueWaitMs: queueWait(facts, result) }
     const durationMs = result.endedAt - result.startedAt
     const fail = (detail: string, logTail: string) =>
       Effect.gen(function* () {
