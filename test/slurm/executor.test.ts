@@ -1,7 +1,7 @@
 // `clipcl run --executor slurm` on a real two-node Slurm cluster (scripts/slurm-cluster.sh).
 import assert from "node:assert/strict"
 import { spawnSync } from "node:child_process"
-import { existsSync, writeFileSync } from "node:fs"
+import { existsSync, readdirSync, writeFileSync } from "node:fs"
 import { join, resolve } from "node:path"
 import { after } from "node:test"
 import { cli, fixture, spawnCli, tempDir } from "../engine/helpers.js"
@@ -50,6 +50,9 @@ for (const [name, file] of [
     assert.deepEqual(await outputsOf(remote, keys), await outputsOf(local, keys), "same output hashes")
     const nodes = new Set(Object.values(rf).map((e: any) => e.node))
     assert.deepEqual([...nodes].sort(), ["n1", "n2"], "jobs ran on both nodes")
+    const pipelineName = (file.endsWith("example-toy.ts") ? "example-toy" : "quickstart-short")
+    const left = existsSync(join(tmp.dir, "spool", pipelineName)) ? readdirSync(join(tmp.dir, "spool", pipelineName)) : []
+    assert.deepEqual(left, [], "attempt directories of taken-in jobs are removed")
     const submitted = ledgerRows(remote).length
     assert.equal(submitted, keys.length, "one job per stage")
     const again = await runToEnd(["run", file, "--json", "--cache", remote, ...slurmArgs])
@@ -119,6 +122,8 @@ slurmTest("a stage that throws fails with its message and is not retried", async
   const logs = await cli("logs", "boom", "--cache", cache)
   assert.match(logs.out, /boom went off/)
   assert.match(logs.out, /\[slurm\] job \d+, attempt 1, node n[12]/)
+  const kept = /Slurm's output: (\S+)/.exec(logs.out)
+  assert.ok(kept !== null && existsSync(kept[1]!), "Slurm's output file is kept on failure")
 })
 
 slurmTest("Ctrl-C cancels every job of the run, caches nothing partial, exits 130", async () => {

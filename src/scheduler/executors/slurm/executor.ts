@@ -22,7 +22,7 @@
  * @since 0.1.0
  */
 import { createHash } from "node:crypto"
-import { existsSync, writeFileSync } from "node:fs"
+import { existsSync, readdirSync, rmSync, statSync, unlinkSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Data, Deferred, Effect, Exit, type Scope } from "effect"
@@ -126,6 +126,25 @@ interface Tracked {
   readonly onChange: (state: string, node: string | undefined) => void
 }
 
+/** Remove spool objects whose only link is the object store's own. */
+const pruneObjects = (spool: string): void => {
+  const dir = join(spool, "objects")
+  let names: Array<string>
+  try {
+    names = readdirSync(dir)
+  } catch {
+    return
+  }
+  for (const n of names) {
+    try {
+      const p = join(dir, n)
+      if (statSync(p).nlink === 1) unlinkSync(p)
+    } catch {
+      /* raced with another coordinator: leave it */
+    }
+  }
+}
+
 /** The command a job runs: this very clipcl, with this Node.js. */
 const jobScript = (dir: string): string => {
   const bin = fileURLToPath(new URL("../../../../bin/clipcl.js", import.meta.url))
@@ -146,6 +165,9 @@ export const makeSlurmExecutor = (o: SlurmExecutorOptions): Effect.Effect<Execut
     const tracked = new Map<string, Tracked>()
     const submitLock = yield* Effect.makeSemaphore(1)
     let lastSubmit = 0
+
+    // Shared input objects no attempt directory links any more are dropped when the run ends.
+    yield* Effect.addFinalizer(() => Effect.sync(() => pruneObjects(settings.spool)))
 
     // ---- the poller: one squeue per round for every job of the run ------
     const round = Effect.gen(function* () {
@@ -334,6 +356,8 @@ export const makeSlurmExecutor = (o: SlurmExecutorOptions): Effect.Effect<Execut
               const facts: AttemptFacts = { executor: "slurm", jobId: cur.jobId, attempt: cur.attempt, submittedAt: cur.submittedAt, node: r.node, ...(queueWaitMs !== undefined ? { queueWaitMs } : {}) }
               const outcome = yield* takeIn(sc, node, key, inputs, cur.dir, r, facts)
               ledger.update(cur.rowId, { state: outcome._tag === "Ran" ? "taken" : "failed", node: r.node, startedAt: r.startedAt, endedAt: r.endedAt, ...(outcome._tag === "Failed" ? { detail: outcome.failure.detail } : {}) })
+              // The run record holds the log; a failed attempt's directory (and Slurm's output file) is kept.
+              if (outcome._tag === "Ran") rmSync(cur.dir, { recursive: true, force: true })
               return outcome
             }
             // Ended without a marker.
