@@ -1,7 +1,7 @@
 // `clipcl run --executor slurm` on a real two-node Slurm cluster (scripts/slurm-cluster.sh).
 import assert from "node:assert/strict"
 import { spawnSync } from "node:child_process"
-import { existsSync, readdirSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs"
 import { join, resolve } from "node:path"
 import { after } from "node:test"
 import { cli, fixture, spawnCli, tempDir } from "../engine/helpers.js"
@@ -158,4 +158,17 @@ slurmTest("a job whose code fingerprint no longer matches refuses to run; the st
   assert.equal(f.included.status, "failed")
   assert.match(f.included.error.message, /refused to run: code fingerprint differs/)
   assert.equal(ledgerRows(cache).length, 1, "not retried")
+})
+
+slurmTest("requests the partition cannot satisfy are reported before anything is submitted", async () => {
+  const cache = join(tmp.dir, "toobig.sqlite")
+  mkdirSync(join(tmp.dir, "big"), { recursive: true })
+  const big = writeSettings(join(tmp.dir, "big"), { defaults: { cpus: 999, mem: "256M" }, kinds: { total: { mem: "100T" } } })
+  const r = await cli("run", fixture("slow.ts"), "--json", "--cache", cache, "--executor", "slurm", "--slurm-config", big)
+  assert.equal(r.code, 2)
+  assert.match(r.err, /partition 'debug' cannot run these stages/)
+  assert.match(r.err, /numbers \(numbers\): asks for 999 CPUs, nodes have at most \d+/)
+  assert.match(r.err, /total \(total\): asks for \d+ MB of memory/)
+  assert.equal(ledgerRows(cache).length, 0, "nothing submitted")
+  assert.deepEqual(slurmJobs(cache, "fixture-slow"), [])
 })

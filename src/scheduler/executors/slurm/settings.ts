@@ -14,7 +14,7 @@
 import { existsSync, readFileSync } from "node:fs"
 import { homedir } from "node:os"
 import { dirname, join, resolve } from "node:path"
-import { Data, Either, Schema } from "effect"
+import { Data, Either, ParseResult, Schema } from "effect"
 import type { Node } from "../../resolve.js"
 
 /**
@@ -210,7 +210,10 @@ export const loadSlurmSettings = (flags: SlurmFlags, cachePath: string, cwd: str
       return Either.left(new SlurmSettingsInvalid({ source: file, detail: `cannot be read as JSON: ${(e as Error).message}` }))
     }
     const decoded = Schema.decodeUnknownEither(SettingsFile)(json, { errors: "all", onExcessProperty: "error" })
-    if (Either.isLeft(decoded)) return Either.left(new SlurmSettingsInvalid({ source: file, detail: decoded.left.message }))
+    if (Either.isLeft(decoded)) {
+      const issues = ParseResult.ArrayFormatter.formatErrorSync(decoded.left)
+      return Either.left(new SlurmSettingsInvalid({ source: file, detail: issues.map((i) => `${i.path.length ? i.path.join(".") : "(settings)"}: ${i.message}`).join("; ") }))
+    }
     raw = decoded.right
   }
   const src = file ?? "slurm settings"
