@@ -9,6 +9,7 @@
  */
 import { parseArgs } from "node:util"
 import { Data, Either } from "effect"
+import type { SlurmFlags } from "../scheduler/executors/slurm/settings.js"
 
 /**
  * Bad command line (exit code 2).
@@ -38,13 +39,15 @@ export interface CacheOption {
  * @category models
  */
 export type Command =
-  | ({ readonly _tag: "run"; readonly file: string; readonly jobs: number; readonly set: ReadonlyArray<string>; readonly force: ReadonlyArray<string>; readonly only: ReadonlyArray<string>; readonly failFast: boolean; readonly json: boolean; readonly noTui: boolean; readonly backend: string | undefined } & CacheOption)
+  | ({ readonly _tag: "run"; readonly file: string; readonly jobs: number; readonly set: ReadonlyArray<string>; readonly force: ReadonlyArray<string>; readonly only: ReadonlyArray<string>; readonly failFast: boolean; readonly json: boolean; readonly noTui: boolean; readonly backend: string | undefined; readonly executor: "local" | "slurm"; readonly slurm: SlurmFlags } & CacheOption)
   | ({ readonly _tag: "plan"; readonly file: string; readonly set: ReadonlyArray<string>; readonly force: ReadonlyArray<string>; readonly only: ReadonlyArray<string>; readonly json: boolean; readonly jobs: number } & CacheOption)
   | ({ readonly _tag: "why"; readonly file: string; readonly stage: string; readonly set: ReadonlyArray<string>; readonly json: boolean } & CacheOption)
   | { readonly _tag: "dag"; readonly file: string; readonly set: ReadonlyArray<string>; readonly mermaid: boolean; readonly json: boolean }
   | ({ readonly _tag: "cache"; readonly action: CacheAction } & CacheOption)
   | ({ readonly _tag: "logs"; readonly stage: string; readonly pipeline: string | undefined; readonly json: boolean } & CacheOption)
   | ({ readonly _tag: "results"; readonly file: string; readonly json: boolean; readonly format: string | undefined; readonly plots: string | undefined } & CacheOption)
+  | { readonly _tag: "job"; readonly action: "run"; readonly dir: string }
+  | ({ readonly _tag: "jobs"; readonly all: boolean; readonly pipeline: string | undefined; readonly json: boolean } & CacheOption)
   | { readonly _tag: "help"; readonly topic: string | undefined; readonly text: string }
   | { readonly _tag: "version" }
 
@@ -161,9 +164,20 @@ export const COMMANDS: ReadonlyArray<CommandSpec> = [
       ...jsonOpt("NDJSON events on stdout (docs/cli.md), no live view"),
       "no-tui": { type: "boolean", help: "plain lines even on a terminal" },
       backend: { type: "string", arg: "NAME", help: "compute backend (native, cpu, ...; default: the fastest available)" },
+      executor: { type: "string", arg: "local|slurm", help: "where stages run: in this process (default) or one Slurm job each" },
+      "slurm-config": { type: "string", arg: "FILE", help: "Slurm settings file (default: clipcl.slurm.json here, then ~/.config/clipcl/slurm.json)" },
+      partition: { type: "string", arg: "P", help: "Slurm partition" },
+      account: { type: "string", arg: "A", help: "Slurm account" },
+      qos: { type: "string", arg: "Q", help: "Slurm QoS" },
+      time: { type: "string", arg: "T", help: "default time limit of a job (Slurm's -t format)" },
+      "sbatch-arg": { type: "string", multiple: true, arg: "ARG", help: "extra sbatch argument (repeatable)" },
+      spool: { type: "string", arg: "DIR", help: "job spool directory, seen by every node" },
+      "max-jobs": { type: "string", arg: "N", help: "Slurm jobs in flight at most" },
+      "submit-rate": { type: "string", arg: "R", help: "submissions per second at most" },
+      retries: { type: "string", arg: "N", help: "resubmissions of a lost, preempted or node-failed job" },
       ...cacheOpt
     },
-    notes: [...TARGET_NOTE, "exit codes: 0 ok, 1 a stage failed, 2 invalid pipeline or arguments, 130 interrupted"]
+    notes: [...TARGET_NOTE, "Slurm flags need --executor slurm (docs/slurm.md).", "exit codes: 0 ok, 1 a stage failed, 2 invalid pipeline or arguments, 130 interrupted"]
   },
   {
     name: "plan",
@@ -207,6 +221,13 @@ export const COMMANDS: ReadonlyArray<CommandSpec> = [
     summary: "status, error and log tail of the latest run of a stage",
     options: { pipeline: { type: "string", arg: "NAME", help: "only runs of this pipeline" }, ...jsonOpt("the run record as JSON"), ...cacheOpt }
   },
+  {
+    name: "jobs",
+    args: "",
+    summary: "cluster jobs in flight for a cache",
+    options: { all: { type: "boolean", help: "also jobs taken in or ended" }, pipeline: { type: "string", arg: "NAME", help: "only this pipeline's jobs" }, ...jsonOpt("one object per job"), ...cacheOpt }
+  },
+  { name: "job", args: "run DIR", summary: "run one stage's job directory (what a cluster job executes)", options: {} },
   { name: "cache ls", args: "", summary: "list artifacts", options: { sort: { type: "string", arg: "size|used|created", help: "order" }, limit: { type: "string", arg: "N", help: "at most N" }, ...jsonOpt("one object per artifact"), ...cacheOpt } },
   { name: "cache stats", args: "", summary: "sizes and counts of the cache", options: { ...jsonOpt("one JSON object"), ...cacheOpt } },
   { name: "cache verify", args: "", summary: "re-hash every artifact and check SQLite (exit 1 on corruption)", options: { remove: { type: "boolean", help: "remove corrupt artifacts" }, ...jsonOpt("one JSON object"), ...cacheOpt } },
@@ -359,6 +380,23 @@ const positiveInt = (flag: string, v: string | undefined, dflt: number): Either.
   return Number.isInteger(n) && n >= 1 ? Either.right(n) : Either.left(new UsageError({ detail: `${flag} ${v}: expected a positive integer` }))
 }
 
+const SLURM_FLAGS = ["slurm-config", "partition", "account", "qos", "time", "sbatch-arg", "spool", "max-jobs", "submit-rate", "retries"] as const
+
+/** `--executor` and the Slurm flags, which mean something only with `--executor slurm`. */
+const executorOf = (v: Values): Either.Either<{ readonly executor: "local" | "slurm"; readonly slurm: SlurmFlags }, UsageError> => {
+  const executor = str(v["executor"]) ?? "local"
+  if (executor !== "local" && executor !== "slurm") return Either.left(new UsageError({ detail: `--executor ${executor}: expected local or slurm` }))
+  const given = SLURM_FLAGS.find((f) => (f === "sbatch-arg" ? strs(v[f]).length > 0 : v[f] !== undefined))
+  if (executor === "local" && given !== undefined) return Either.left(new UsageError({ detail: `--${given} needs --executor slurm` }))
+  return Either.right({
+    executor,
+    slurm: {
+      config: str(v["slurm-config"]), partition: str(v["partition"]), account: str(v["account"]), qos: str(v["qos"]), time: str(v["time"]),
+      sbatchArgs: strs(v["sbatch-arg"]), spool: str(v["spool"]), maxJobs: str(v["max-jobs"]), submitRate: str(v["submit-rate"]), retries: str(v["retries"])
+    }
+  })
+}
+
 /**
  * Parse argv (without `node` and the script).
  *
@@ -398,13 +436,16 @@ export const parseCommand = (argv: ReadonlyArray<string>): Either.Either<Command
     const one = (what: string): Either.Either<string, UsageError> =>
       positionals.length === 1 ? Either.right(positionals[0]!) : fail(`${cmd}: expected exactly one ${what} (got ${positionals.length}); \`clipcl ${cmd} --help\``)
     switch (cmd) {
-      case "run":
+      case "run": {
+        const executor = executorOf(v)
+        if (Either.isLeft(executor)) return Either.left(executor.left)
         return Either.all([one("pipeline FILE"), positiveInt("--jobs", str(v["jobs"]), 1)]).pipe(
           Either.map(([file, jobs]): Command => ({
             _tag: "run", file, jobs, set: strs(v["set"]), force: strs(v["force"]), only: strs(v["only"]),
-            failFast: bool(v["fail-fast"]), json: bool(v["json"]), noTui: bool(v["no-tui"]), backend: str(v["backend"]), cache
+            failFast: bool(v["fail-fast"]), json: bool(v["json"]), noTui: bool(v["no-tui"]), backend: str(v["backend"]), cache, ...executor
           }))
         )
+      }
       case "plan":
         return Either.all([one("pipeline FILE"), positiveInt("--jobs", str(v["jobs"]), 1)]).pipe(
           Either.map(([file, jobs]): Command => ({ _tag: "plan", file, set: strs(v["set"]), force: strs(v["force"]), only: strs(v["only"]), json: bool(v["json"]), jobs, cache }))
@@ -421,6 +462,12 @@ export const parseCommand = (argv: ReadonlyArray<string>): Either.Either<Command
       }
       case "logs":
         return Either.map(one("STAGE"), (stage): Command => ({ _tag: "logs", stage, pipeline: str(v["pipeline"]), json: bool(v["json"]), cache }))
+      case "jobs":
+        if (positionals.length !== 0) return fail("jobs: takes no positional arguments; `clipcl jobs --help`")
+        return Either.right({ _tag: "jobs", all: bool(v["all"]), pipeline: str(v["pipeline"]), json: bool(v["json"]), cache })
+      case "job":
+        if (positionals[0] !== "run" || positionals.length !== 2) return fail("job: expected 'job run DIR' (what a cluster job runs)")
+        return Either.right({ _tag: "job", action: "run", dir: positionals[1]! })
       default:
         return fail(`unknown command '${cmd}'\n${USAGE}`)
     }

@@ -18,7 +18,10 @@ const USAGE_ERRORS = new Set([
   "BackendInitFailed",
   "UnknownTarget",
   "ImportFailed",
-  "ExportFailed"
+  "ExportFailed",
+  "SpoolError",
+  "SlurmSettingsInvalid",
+  "SlurmRequestInvalid"
 ])
 
 /**
@@ -52,6 +55,10 @@ const dispatch = (cmd: Command, io: CliIO): Effect.Effect<number, unknown> => {
       return load(() => import("./commands/logs.js"), (m) => m.logsCommand(cmd, io))
     case "results":
       return load(() => import("./commands/results.js"), (m) => m.resultsCommand(cmd, io))
+    case "job":
+      return load(() => import("./commands/job.js"), (m) => m.jobCommand(cmd, io))
+    case "jobs":
+      return load(() => import("./commands/jobs.js"), (m) => m.jobsCommand(cmd, io))
     case "help":
       return Effect.sync(() => {
         io.stdout(cmd.text + "\n")

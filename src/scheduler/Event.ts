@@ -60,6 +60,18 @@ export type EngineEvent =
       /** For cached stages: how long the recorded run took (time saved). */
       readonly savedMs?: number
       readonly error?: { readonly message: string; readonly cause?: string; readonly logPath?: string }
+      /** Where the stage ran: "local", "slurm", ... (absent for cached and skipped stages). */
+      readonly executor?: string
+      /** The cluster job of this attempt. */
+      readonly jobId?: string
+      /** The cluster node the job runs or ran on. */
+      readonly node?: string
+      /** The cluster's own state of the job (PENDING, RUNNING, ...). */
+      readonly jobState?: string
+      /** Milliseconds the job waited in the cluster's queue. */
+      readonly queueWaitMs?: number
+      /** Which attempt of this stage this is (1 = first). */
+      readonly attempt?: number
     }
   | {
       readonly type: "progress"

@@ -23,7 +23,9 @@ import type { StageStatus } from "./Event.js"
 import { EventSink } from "./EventSink.js"
 import { stageKey } from "./keys.js"
 import { plannedStages, type Plan } from "./plan.js"
-import { runStage, type StageOutcome } from "./runStage.js"
+import type { Executor } from "./Executor.js"
+import { localExecutor } from "./executors/local.js"
+import type { JobFacts, StageOutcome } from "./runStage.js"
 import { makeSlots } from "./slots.js"
 
 /**
@@ -41,6 +43,8 @@ export interface ExecuteOptions {
   readonly stop?: Deferred.Deferred<void>
   /** Minimum milliseconds between progress events of one stage (default 100). */
   readonly progressIntervalMs?: number
+  /** Where stages run (default: in this process). With a cluster executor `jobs` bounds the jobs in flight. */
+  readonly executor?: Executor
 }
 
 /**
@@ -70,7 +74,7 @@ type Message =
   | { readonly _tag: "Ended"; readonly stage: number; readonly exit: Exit.Exit<StageOutcome> }
   | { readonly _tag: "Stop" }
 
-type FinalExtra = { durationMs?: number; savedMs?: number; error?: { message: string; cause?: string } }
+type FinalExtra = { durationMs?: number; savedMs?: number; error?: { message: string; cause?: string } } & Partial<JobFacts>
 
 const causeText = (e: unknown): string | undefined => (e instanceof Error && e.stack ? e.stack : undefined)
 
@@ -111,7 +115,9 @@ export const execute = (plan: Plan, options: ExecuteOptions = {}): Effect.Effect
     let savedMs = 0
     /** Key -> the stage running it, and the identical instances waiting for it. */
     const inflight = new Map<string, { readonly owner: number; readonly followers: Array<number> }>()
-    const slots = makeSlots(options.jobs ?? 1, dag.resources)
+    const executor = options.executor ?? localExecutor
+    // A cluster allots resources per job: only the number in flight is bounded here.
+    const slots = makeSlots(options.jobs ?? 1, executor.allotsResources ? {} : dag.resources)
     const running = new Map<number, Fiber.RuntimeFiber<void>>()
     const messages = yield* Queue.unbounded<Message>()
     /** Stages whose inputs are all settled, to be looked up, queued or skipped. */
@@ -123,7 +129,7 @@ export const execute = (plan: Plan, options: ExecuteOptions = {}): Effect.Effect
       if (prev !== undefined && prev !== "queued" && prev !== "running") return
       status[i] = s
       if (extra.savedMs) savedMs += extra.savedMs
-      sink.unsafePublish({ type: "stage", stage: nodes[i]!.name, key: keyOf[i]!, status: s, time: Date.now(), ...extra })
+      sink.unsafePublish({ type: "stage", stage: nodes[i]!.name, key: keyOf[i]!, status: s, time: Date.now(), ...(s === "ran" || s === "failed" ? { executor: executor.name } : {}), ...extra })
     }
     const settle = (i: number, out: ContentHash | null): void => {
       settled[i] = out
@@ -132,7 +138,7 @@ export const execute = (plan: Plan, options: ExecuteOptions = {}): Effect.Effect
     }
     const enqueue = (i: number): void => {
       status[i] = "queued"
-      slots.push(i, nodes[i]!.def.resources)
+      slots.push(i, executor.allotsResources ? {} : nodes[i]!.def.resources)
     }
 
     /** Settle what can be settled without running anything; queue the rest. */
@@ -200,7 +206,7 @@ export const execute = (plan: Plan, options: ExecuteOptions = {}): Effect.Effect
         // Uninterruptible around the report, so every started stage reports exactly once.
         const fiber = yield* Effect.fork(
           Effect.uninterruptibleMask((restore) =>
-            Effect.flatMap(Effect.exit(restore(runStage(rc, nodes[stage]!, keyOf[stage] as CacheKey, inputsOf[stage]!))), (exit) =>
+            Effect.flatMap(Effect.exit(restore(executor.run(rc, nodes[stage]!, keyOf[stage] as CacheKey, inputsOf[stage]!))), (exit) =>
               Queue.offer(messages, { _tag: "Ended", stage, exit })
             )
           ).pipe(Effect.asVoid)
@@ -218,7 +224,7 @@ export const execute = (plan: Plan, options: ExecuteOptions = {}): Effect.Effect
       const followers = group?.owner === i ? group.followers : []
       if (group?.owner === i) inflight.delete(key)
       if (Exit.isSuccess(exit) && exit.value._tag === "Ran") {
-        final(i, "ran", { durationMs: exit.value.durationMs })
+        final(i, "ran", { durationMs: exit.value.durationMs, ...exit.value.job })
         settle(i, exit.value.output)
         for (const f of followers) {
           final(f, "cached")
@@ -228,9 +234,9 @@ export const execute = (plan: Plan, options: ExecuteOptions = {}): Effect.Effect
       }
       const durationMs = Date.now() - startedAt[i]!
       if (Exit.isSuccess(exit)) {
-        const { failure } = exit.value as Extract<StageOutcome, { _tag: "Failed" }>
+        const { failure, job } = exit.value as Extract<StageOutcome, { _tag: "Failed" }>
         const cause = causeText(failure.cause)
-        final(i, "failed", { durationMs, error: { message: failure.detail, ...(cause ? { cause } : {}) } })
+        final(i, "failed", { durationMs, error: { message: failure.detail, ...(cause ? { cause } : {}) }, ...job })
       } else if (Cause.isInterruptedOnly(exit.cause)) final(i, "interrupted", { durationMs })
       else final(i, "failed", { durationMs, error: { message: "stage crashed", cause: Cause.pretty(exit.cause) } })
       settle(i, null)

@@ -31,8 +31,22 @@ const LOG_TAIL_LINES = 200
  * @category models
  */
 export type StageOutcome =
-  | { readonly _tag: "Ran"; readonly output: ContentHash; readonly durationMs: number }
-  | { readonly _tag: "Failed"; readonly failure: StageFailed; readonly durationMs: number }
+  | { readonly _tag: "Ran"; readonly output: ContentHash; readonly durationMs: number; readonly job?: JobFacts }
+  | { readonly _tag: "Failed"; readonly failure: StageFailed; readonly durationMs: number; readonly job?: JobFacts }
+
+/**
+ * Where a stage ran as a cluster job (carried into its final event).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface JobFacts {
+  readonly jobId: string
+  readonly node?: string
+  readonly jobState?: string
+  readonly queueWaitMs?: number
+  readonly attempt: number
+}
 
 /**
  * @since 0.1.0

@@ -29,6 +29,12 @@ const metricsText = (m: Readonly<Record<string, number>> | undefined): string =>
  * @since 0.1.0
  * @category constructors
  */
+/** A cluster job's id, state, node and queue wait, when the stage runs as one. */
+const jobText = (e: Extract<EngineEvent, { type: "stage" }>): string =>
+  e.jobId === undefined
+    ? ""
+    : ` [${e.executor ?? "job"} ${e.jobId}${e.jobState ? ` ${e.jobState}` : ""}${e.node ? ` on ${e.node}` : ""}${e.queueWaitMs !== undefined ? `, queued ${seconds(e.queueWaitMs)}` : ""}]`
+
 export const makePlainLogger = (write: (text: string) => void, options: PlainLoggerOptions = {}): ((event: EngineEvent) => void) => {
   const every = options.progressEveryMs ?? 5000
   const lastProgress = new Map<string, number>()
@@ -42,10 +48,10 @@ export const makePlainLogger = (write: (text: string) => void, options: PlainLog
       case "stage":
         switch (e.status) {
           case "running":
-            write(`[start]   ${e.stage}\n`)
+            write(`[start]   ${e.stage}${jobText(e)}\n`)
             return
           case "ran":
-            write(`[ran]     ${e.stage} (${seconds(e.durationMs ?? 0)})\n`)
+            write(`[ran]     ${e.stage} (${seconds(e.durationMs ?? 0)})${jobText(e)}\n`)
             return
           case "cached":
             write(`[cached]  ${e.stage}\n`)

@@ -16,6 +16,7 @@ import { makePlan } from "../../scheduler/plan.js"
 import { openCache, type CliIO } from "../io.js"
 import { chooseRenderer, consumeUntilSummary } from "../render.js"
 import { loadAndResolve } from "./common.js"
+import { slurmExecutorFor } from "./runSlurm.js"
 import { CacheStore, type ContentHash } from "../../cache/CacheStore.js"
 import { decodeTable } from "../../cache/codec.js"
 import { evalReportFromRuns } from "../../eval/report.js"
@@ -84,9 +85,12 @@ export const runCommand = (cmd: Extract<Command, { _tag: "run" }>, io: CliIO) =>
         const unregister = io.onInterrupt(() => Deferred.unsafeDone(stop, Exit.void))
         yield* Effect.addFinalizer(() => Effect.sync(unregister))
         const plan = yield* makePlan(dag, { only, force })
-        const backend = yield* chooseBackend(plan.selected.some((i) => plan.entries[i]!.action === "run"))
+        // On a cluster the stages load the backend inside their jobs; the coordinator needs none.
+        const remote = cmd.executor === "slurm" ? yield* slurmExecutorFor(cmd, plan) : undefined
+        const backend = yield* chooseBackend(remote === undefined && plan.selected.some((i) => plan.entries[i]!.action === "run"))
         if (backend.notice !== undefined) io.stderr(`${backend.notice}\n`)
-        const result = yield* execute(plan, { jobs: cmd.jobs, failFast: cmd.failFast, backend: backend.description, stop }).pipe(
+        const exec = remote === undefined ? { jobs: cmd.jobs } : { jobs: remote.maxJobs, executor: remote.executor }
+        const result = yield* execute(plan, { ...exec, failFast: cmd.failFast, backend: backend.description, stop }).pipe(
           Effect.provideService(EventSink, fromPubSub(pubsub))
         )
         yield* Fiber.join(consumer)
