@@ -2,10 +2,10 @@
 // buffer sizes (a wrong size would otherwise corrupt memory), calls kernels.cc.
 // Outputs are allocated by the caller in JavaScript, so tfjs owns every buffer.
 #include <napi.h>
-#include <cblas.h>
 
 #include <string>
 
+#include "blas.h"
 #include "kernels.h"
 #include "pool.h"
 
@@ -244,9 +244,11 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
   o.Set("threads", clipcl::pool_threads());
-  o.Set("blasThreads", openblas_get_num_threads());
-  o.Set("blasConfig", std::string(openblas_get_config()));
-  o.Set("blasCore", std::string(openblas_get_corename()));
+  o.Set("blas", std::string(clipcl::kBlasName));
+  o.Set("gemm", std::string(clipcl::gemm_impl()));
+  o.Set("blasThreads", clipcl::blas_threads());
+  o.Set("blasConfig", clipcl::blas_config());
+  o.Set("blasCore", clipcl::blas_core());
   return o;
 }
 
@@ -255,8 +257,23 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   const int64_t n = g.num(0, "threads");
   if (!g.ok) return info.Env().Undefined();
   clipcl::pool_set_threads(static_cast<int>(n));
-  openblas_set_num_threads(static_cast<int>(n));
+  clipcl::blas_set_threads(static_cast<int>(n));
   return info.Env().Undefined();
+}
+
+// setGemm(name): "vendored", "blas" or the linked library's name; returns the GEMM now in use.
+Napi::Value SetGemm(const Napi::CallbackInfo& info) {
+  Args g{info};
+  if (!info[0].IsString()) {
+    g.fail("gemm name must be a string");
+    return info.Env().Undefined();
+  }
+  const std::string name = info[0].As<Napi::String>().Utf8Value();
+  if (!clipcl::set_gemm_impl(name.c_str())) {
+    g.fail("GEMM '" + name + "' is not available (this build links " + clipcl::kBlasName + ")");
+    return info.Env().Undefined();
+  }
+  return Napi::String::New(info.Env(), clipcl::gemm_impl());
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -271,6 +288,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("segmentSum", Napi::Function::New(env, SegmentSum));
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
+  exports.Set("setGemm", Napi::Function::New(env, SetGemm));
   return exports;
 }
 

@@ -1,16 +1,25 @@
 #include "kernels.h"
 
-#include <cblas.h>
+#include "blas.h"
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
 #include "pool.h"
+#include "sgemm.h"
 
 namespace clipcl {
 namespace {
+
+// Which GEMM runs: the BLAS library linked at build time, unless
+// CLIPCL_GEMM=vendored (or setGemm) picks the addon's own.
+bool use_blas = [] {
+  const char* env = std::getenv("CLIPCL_GEMM");
+  return kHaveBlas && !(env != nullptr && std::strcmp(env, "vendored") == 0);
+}();
 
 // Below this many elements an element-wise op runs on one thread: waking the
 // second one costs more than it saves (measured: ~20 us per wake).
@@ -164,6 +173,20 @@ void reduce_sum(const float* x, float* out, std::size_t outer, std::size_t mid, 
 
 }  // namespace
 
+const char* gemm_impl() { return use_blas ? kBlasName : "vendored"; }
+
+bool set_gemm_impl(const char* name) {
+  if (std::strcmp(name, "vendored") == 0) {
+    use_blas = false;
+    return true;
+  }
+  if (kHaveBlas && (std::strcmp(name, "blas") == 0 || std::strcmp(name, kBlasName) == 0)) {
+    use_blas = true;
+    return true;
+  }
+  return false;
+}
+
 void gemm(const float* a, const float* b, float* c, int batch, int m, int n, int k, bool trans_a, bool trans_b,
           std::size_t stride_a, std::size_t stride_b) {
   if (m == 0 || n == 0 || batch == 0) return;
@@ -174,24 +197,30 @@ void gemm(const float* a, const float* b, float* c, int batch, int m, int n, int
   }
   const int lda = trans_a ? m : k;
   const int ldb = trans_b ? k : n;
-  const CBLAS_TRANSPOSE ta = trans_a ? CblasTrans : CblasNoTrans;
-  const CBLAS_TRANSPOSE tb = trans_b ? CblasTrans : CblasNoTrans;
-  auto one = [&](std::size_t i) {
-    cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1.f, a + i * stride_a, lda, b + i * stride_b, ldb, 0.f, c + i * out_stride, n);
+  const bool blas = use_blas;
+  // Element strides of A(i, p) and B(p, j) for the vendored GEMM.
+  const std::ptrdiff_t rsa = trans_a ? 1 : k, csa = trans_a ? m : 1;
+  const std::ptrdiff_t rsb = trans_b ? 1 : n, csb = trans_b ? k : 1;
+  auto one = [&](std::size_t i, bool threaded) {
+    if (blas) {
+      blas_sgemm(trans_a, trans_b, m, n, k, a + i * stride_a, lda, b + i * stride_b, ldb, c + i * out_stride, n);
+    } else {
+      sgemm_vendored(m, n, k, a + i * stride_a, rsa, csa, b + i * stride_b, rsb, csb, c + i * out_stride, n, threaded);
+    }
   };
   const double mnk = static_cast<double>(m) * n * k;
   // Many small products (attention heads): one single-threaded GEMM per
-  // thread beats OpenBLAS splitting each tiny product across threads.
+  // thread beats splitting each tiny product across threads.
   if (batch > 1 && mnk < 4e6 && pool_threads() > 1) {
-    const int saved = openblas_get_num_threads();
-    openblas_set_num_threads(1);
+    const int saved = blas ? blas_threads() : 0;
+    if (blas) blas_set_threads(1);
     parallel_for(static_cast<std::size_t>(batch), 1, [&](std::size_t lo, std::size_t hi) {
-      for (std::size_t i = lo; i < hi; ++i) one(i);
+      for (std::size_t i = lo; i < hi; ++i) one(i, false);
     });
-    openblas_set_num_threads(saved);
+    if (blas) blas_set_threads(saved);
     return;
   }
-  for (std::size_t i = 0; i < static_cast<std::size_t>(batch); ++i) one(i);
+  for (std::size_t i = 0; i < static_cast<std::size_t>(batch); ++i) one(i, true);
 }
 
 void binary(BinaryOp op, const float* a, const float* b, float* out, int rank, const int64_t* shape,

@@ -15,6 +15,11 @@ enum class ReduceOp : int { Sum = 0, Mean = 1, Max = 2, Min = 3 };
 
 constexpr int kMaxRank = 8;
 
+/** "openblas", "accelerate" or "vendored": the GEMM `gemm` runs now. */
+const char* gemm_impl();
+/** Selects "vendored" or the linked BLAS ("blas" or its name); false if unavailable. */
+bool set_gemm_impl(const char* name);
+
 /** Row-major batched C[i] = op(A[i]) op(B[i]); a zero batch stride broadcasts. */
 void gemm(const float* a, const float* b, float* c, int batch, int m, int n, int k, bool trans_a, bool trans_b,
           std::size_t stride_a, std::size_t stride_b);

@@ -21,8 +21,11 @@ export interface NativeAddon {
   copyBlock(src: Float32Array, dst: Float32Array, meta: Int32Array): void
   gatherRows(table: Float32Array, rows: number, width: number, ids: Int32Array, out: Float32Array): void
   segmentSum(x: Float32Array, width: number, ids: Int32Array, segments: number, out: Float32Array): void
-  info(): { threads: number; blasThreads: number; blasConfig: string; blasCore: string }
+  /** `blas`: the library linked at build time ("none" without one); `gemm`: the GEMM in use now. */
+  info(): { threads: number; blas: string; gemm: string; blasThreads: number; blasConfig: string; blasCore: string }
   setThreads(n: number): void
+  /** "vendored", "blas" or the linked library's name; returns the GEMM now in use; throws if unavailable. */
+  setGemm(name: string): string
 }
 
 export type AddonLoad =
