@@ -16,7 +16,7 @@
  */
 import { MathBackendCPU, tf } from "./tf.js"
 import { loadAddon, type NativeAddon } from "./internal/addon.js"
-import { nativeKernels } from "./internal/kernels.js"
+import { fusedKernels, nativeKernels } from "./internal/kernels.js"
 import { timed } from "./profile.js"
 
 /**
@@ -107,6 +107,9 @@ export const registerNativeBackend = (): { readonly ok: true; readonly info: Nat
     }
     const kernelFunc = make === undefined ? config.kernelFunc : make(addon, fallback)
     tf.registerKernel({ ...config, backendName: NATIVE_BACKEND, kernelFunc: timed(config.kernelName, kernelFunc) })
+  }
+  for (const [kernelName, make] of Object.entries(fusedKernels)) {
+    tf.registerKernel({ kernelName, backendName: NATIVE_BACKEND, kernelFunc: timed(kernelName, make(addon)) })
   }
   registered = { ok: true, info: nativeInfo(load.path, addon) }
   return registered
