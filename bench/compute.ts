@@ -3,7 +3,8 @@
 // The native kernel pack vs tfjs's plain cpu backend vs PyTorch (CPU, same
 // threads, same shapes; bench/torch_clip.py run with /usr/bin/python3) vs
 // OpenBLAS called from C (native/build/Release/gemm_ref):
-//   1. GEMM GFLOP/s at 256, 512, 1024 through tf.matMul;
+//   1. GEMM GFLOP/s at 256, 512, 1024 through tf.matMul, with the BLAS
+//      library the addon links and with its own GEMM (CLIPCL_GEMM=vendored);
 //   2. ms per training step (forward, backward, Adam) of a small CLIP
 //      (clipcl's own createClip, contrastiveLoss and Adam);
 //   3. images/s of a ViT-B/32 image-encoder forward pass (random weights).
@@ -18,9 +19,19 @@
 // --gemm-rounds [3] --no-torch --no-c --only gemm,train,vit --profile
 import { spawnSync } from "node:child_process"
 import { existsSync } from "node:fs"
+import { loadavg } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { initBackend, NATIVE_BACKEND, profileKernels, registerNativeBackend, setNativeThreads, type KernelTiming } from "../src/backend/index.js"
+import {
+  initBackend,
+  NATIVE_BACKEND,
+  nativeStatus,
+  profileKernels,
+  registerNativeBackend,
+  setNativeGemm,
+  setNativeThreads,
+  type KernelTiming
+} from "../src/backend/index.js"
 import { tf } from "../src/backend/tf.js"
 import { customConfig, ViT_B_32, type ClipConfig } from "../src/clip/config.js"
 import { createClip } from "../src/clip/model.js"
@@ -198,7 +209,7 @@ const vitImagesPerSec = (backend: string, n: number, reps: number): number => {
 }
 
 // ---------------------------------------------------------------- main
-console.log(`clipcl compute bench: ${threads} threads; native = ${reg.info.blasConfig}`)
+console.log(`clipcl compute bench: ${threads} threads; native GEMM = ${nativeStatus()?.gemm}${reg.info.blasConfig ? ` (${reg.info.blasConfig})` : ""}; load average ${loadavg().map((x) => x.toFixed(2)).join(" ")}`)
 console.log(`(timings on a shared machine: ratios within one run are what count)`)
 
 const torchOpts: Record<string, unknown> = {}
@@ -207,18 +218,27 @@ if (only.has("train")) torchOpts.train = { ...small, batch, steps: num("steps", 
 if (only.has("vit")) torchOpts.vit = { batch: num("vit-batch", 8), reps: num("vit-reps", 3) }
 
 if (only.has("gemm")) {
+  const hasBlas = reg.info.blas !== "none"
+  const startGemm = nativeStatus()?.gemm ?? "vendored"
+  const gemmWith = (gemm: "vendored" | "blas", n: number, reps: number, budget: number): number => {
+    setNativeGemm(gemm)
+    return gemmOn(NATIVE_BACKEND, n, reps, budget)
+  }
   // Warm up (JIT, OpenBLAS's threads and buffers) before anything is timed.
-  gemmOn(NATIVE_BACKEND, 512, 20, 500)
+  if (hasBlas) gemmWith("blas", 512, 20, 500)
+  gemmWith("vendored", 512, 20, 500)
   // The machine's load changes by the second: alternate the three paths for
   // a few rounds and keep each one's best, so each gets the same quiet moments.
   const rounds = num("gemm-rounds", 3)
   const c = new Map<number, number>()
   const native = gemmSizes.map(() => 0)
+  const own = gemmSizes.map(() => 0)
   const torch: Array<Record<string, number | string>> = []
   for (let r = 0; r < rounds; r++) {
     for (const [n, g] of cGemm(gemmSizes)) c.set(n, Math.max(c.get(n) ?? 0, g))
     gemmSizes.forEach((n, i) => {
-      native[i] = Math.max(native[i], gemmOn(NATIVE_BACKEND, n, 20, 1500))
+      if (hasBlas) native[i] = Math.max(native[i], gemmWith("blas", n, 20, 1500))
+      own[i] = Math.max(own[i], gemmWith("vendored", n, 20, 1500))
     })
     for (const t of torchResults({ gemm: gemmSizes })) {
       if (t.what !== "gemm") continue
@@ -227,13 +247,16 @@ if (only.has("gemm")) {
       else prev.gflops = Math.max(prev.gflops as number, t.gflops as number)
     }
   }
+  setNativeGemm(startGemm === "vendored" ? "vendored" : "blas")
   const cpu = gemmSizes.map((n) => gemmOn("cpu", n, 1, 0))
+  const pct = (x: number, y: number | undefined): string => (y ? `${fmt((x / y) * 100, 0)}%` : "-")
   table(
     `1. GEMM, n x n x n float32 (GFLOP/s, best of ${rounds} alternating rounds of >= 20 reps / 1.5 s each; plain cpu: 1 rep)`,
-    ["n", "tfjs native", "tfjs cpu", "OpenBLAS from C", "native / C", "PyTorch", "native / PyTorch"],
+    ["n", `tfjs native (${hasBlas ? reg.info.blas : "no BLAS"})`, "tfjs native (own GEMM)", "own / BLAS", "tfjs cpu", "OpenBLAS from C", "native / C", "PyTorch", "native / PyTorch"],
     gemmSizes.map((n, i) => {
       const t = torch.find((r) => r.what === "gemm" && r.n === n)?.gflops as number | undefined
-      return [String(n), fmt(native[i]), fmt(cpu[i], 2), fmt(c.get(n)), c.has(n) ? `${fmt((native[i] / c.get(n)!) * 100, 0)}%` : "-", fmt(t), t ? `${fmt((native[i] / t) * 100, 0)}%` : "-"]
+      const best = hasBlas ? native[i] : own[i]
+      return [String(n), hasBlas ? fmt(native[i]) : "-", fmt(own[i]), hasBlas ? pct(own[i], native[i]) : "-", fmt(cpu[i], 2), fmt(c.get(n)), pct(best, c.get(n)), fmt(t), pct(best, t)]
     })
   )
 }

@@ -1,11 +1,13 @@
 // The package's install script: builds the native kernel pack (native/, an
-// N-API addon over OpenBLAS) with node-gyp. It NEVER fails the install: when
-// the build cannot run (no compiler, no OpenBLAS headers, no node-gyp) it
-// prints one notice saying how to get the fast path, and clipcl runs on
-// tfjs's plain JavaScript cpu backend. The full compiler output goes to
-// native/build-native.log.
+// N-API addon) with node-gyp. Its GEMM is OpenBLAS's where libopenblas-dev is
+// installed (Accelerate's on macOS), else the addon's own (scripts/
+// detect-blas.mjs decides). It NEVER fails the install: when the build cannot
+// run (no compiler, no node-gyp) it prints one notice saying how to get the
+// fast path, and clipcl runs on the wasm or plain cpu backend. The full
+// compiler output goes to native/build-native.log.
 //
-//   CLIPCL_SKIP_NATIVE=1   skip the build (plain cpu backend only)
+//   CLIPCL_SKIP_NATIVE=1   skip the build (wasm / plain cpu backends only)
+//   CLIPCL_BLAS=none       build without OpenBLAS even where it is installed
 import { spawnSync } from "node:child_process"
 import { existsSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
@@ -17,8 +19,8 @@ const native = join(root, "native")
 const log = join(native, "build-native.log")
 
 const hint =
-  "clipcl: the native CPU kernels were not built, so TensorFlow.js will run on its slow plain-JavaScript cpu backend.\n" +
-  "  To get the fast path: install OpenBLAS and a C++ toolchain (Debian/Ubuntu: sudo apt-get install libopenblas-dev build-essential python3),\n" +
+  "clipcl: the native CPU kernels were not built, so TensorFlow.js will run on its slower wasm or plain-JavaScript cpu backend.\n" +
+  "  To get the fast path: install a C++ toolchain, ideally with OpenBLAS (Debian/Ubuntu: sudo apt-get install build-essential python3 libopenblas-dev),\n" +
   "  then run `npm rebuild clipcl` (in a clipcl checkout: `npm run build:native`)."
 
 const notice = (reason) => {
@@ -53,19 +55,24 @@ const main = () => {
   writeFileSync(log, `${r.stdout ?? ""}\n${r.stderr ?? ""}\n${r.error ? String(r.error) : ""}`)
   if (r.status !== 0) {
     const text = `${r.stdout ?? ""}\n${r.stderr ?? ""}`
-    const reason = /cblas\.h|lopenblas/.test(text)
-      ? "OpenBLAS (libopenblas-dev) is not installed"
-      : /not found: (make|g\+\+|c\+\+)|command not found|No such file or directory.*(make|g\+\+)/.test(text)
-        ? "no C++ compiler or make"
-        : /headers\.tar\.gz|ENOTFOUND|EAI_AGAIN/.test(text)
-          ? "node-gyp could not get the Node.js headers (offline? set npm_config_nodedir to a Node install with include/node)"
-          : `node-gyp exited with status ${r.status ?? r.signal ?? r.error}`
+    const reason = /not found: (make|g\+\+|c\+\+)|command not found|No such file or directory.*(make|g\+\+)/.test(text)
+      ? "no C++ compiler or make"
+      : /headers\.tar\.gz|ENOTFOUND|EAI_AGAIN/.test(text)
+        ? "node-gyp could not get the Node.js headers (offline? set npm_config_nodedir to a Node install with include/node)"
+        : `node-gyp exited with status ${r.status ?? r.signal ?? r.error}`
     return notice(reason)
   }
   const addon = join(native, "build", "Release", "clipcl_native.node")
-  const check = spawnSync(process.execPath, ["-e", `require(${JSON.stringify(addon)}).info()`], { encoding: "utf8" })
+  const check = spawnSync(process.execPath, ["-e", `process.stdout.write(require(${JSON.stringify(addon)}).info().blas)`], { encoding: "utf8" })
   if (check.status !== 0) return notice(`the addon built but does not load: ${(check.stderr ?? "").split("\n").find((l) => l.trim()) ?? "unknown error"}`)
-  console.log("clipcl: native CPU kernels built (OpenBLAS).")
+  const blas = check.stdout.trim()
+  console.log(
+    blas === "openblas"
+      ? "clipcl: native CPU kernels built (OpenBLAS)."
+      : blas === "accelerate"
+        ? "clipcl: native CPU kernels built (Accelerate)."
+        : "clipcl: native CPU kernels built with their own GEMM (install libopenblas-dev and run `npm run build:native` for a faster one)."
+  )
 }
 
 try {

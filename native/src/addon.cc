@@ -2,10 +2,10 @@
 // buffer sizes (a wrong size would otherwise corrupt memory), calls kernels.cc.
 // Outputs are allocated by the caller in JavaScript, so tfjs owns every buffer.
 #include <napi.h>
-#include <cblas.h>
 
 #include <string>
 
+#include "blas.h"
 #include "kernels.h"
 #include "pool.h"
 
@@ -46,6 +46,14 @@ struct Args {
     const double v = info[i].As<Napi::Number>().DoubleValue();
     if (v < 0) fail(std::string(name) + " must be non-negative");
     return static_cast<int64_t>(v);
+  }
+  double real(size_t i, const char* name) {
+    if (!ok) return 0;
+    if (!info[i].IsNumber()) {
+      fail(std::string(name) + " must be a number");
+      return 0;
+    }
+    return info[i].As<Napi::Number>().DoubleValue();
   }
   bool flag(size_t i) { return ok && info[i].ToBoolean().Value(); }
   void fail(const std::string& msg) {
@@ -112,7 +120,7 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
   auto x = g.f32(1, 0, "x");
   auto out = g.f32(2, g.ok ? x.ElementLength() : 0, "out");
   if (!g.ok) return info.Env().Undefined();
-  if (op < 0 || op > 11) {
+  if (op < 0 || op > 13) {
     g.fail("unknown unary op");
     return info.Env().Undefined();
   }
@@ -128,6 +136,83 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
   auto out = g.f32(1, rows * cols, "out");
   if (!g.ok) return info.Env().Undefined();
   clipcl::softmax(x.Data(), out.Data(), rows, cols);
+  return info.Env().Undefined();
+}
+
+// activationGrad(op, dy, x, out): op is QuickGelu (12) or Gelu (13)
+Napi::Value ActivationGrad(const Napi::CallbackInfo& info) {
+  Args g{info};
+  const int64_t op = g.num(0, "op");
+  auto x = g.f32(2, 0, "x");
+  const size_t n = g.ok ? x.ElementLength() : 0;
+  auto dy = g.f32(1, n, "dy");
+  auto out = g.f32(3, n, "out");
+  if (!g.ok) return info.Env().Undefined();
+  if (op != 12 && op != 13) {
+    g.fail("activationGrad: unknown activation");
+    return info.Env().Undefined();
+  }
+  clipcl::activation_grad(static_cast<clipcl::UnaryOp>(op), dy.Data(), x.Data(), out.Data(), n);
+  return info.Env().Undefined();
+}
+
+// softmaxGrad(y, dy, out, rows, cols)
+Napi::Value SoftmaxGrad(const Napi::CallbackInfo& info) {
+  Args g{info};
+  const int64_t rows = g.num(3, "rows"), cols = g.num(4, "cols");
+  auto y = g.f32(0, rows * cols, "y");
+  auto dy = g.f32(1, rows * cols, "dy");
+  auto out = g.f32(2, rows * cols, "out");
+  if (!g.ok) return info.Env().Undefined();
+  clipcl::softmax_grad(y.Data(), dy.Data(), out.Data(), rows, cols);
+  return info.Env().Undefined();
+}
+
+// layerNorm(x, gamma, beta, out, rows, cols, eps)
+Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
+  Args g{info};
+  const int64_t rows = g.num(4, "rows"), cols = g.num(5, "cols");
+  const double eps = g.real(6, "eps");
+  auto x = g.f32(0, rows * cols, "x");
+  auto gamma = g.f32(1, cols, "gamma");
+  auto beta = g.f32(2, cols, "beta");
+  auto out = g.f32(3, rows * cols, "out");
+  if (!g.ok || rows * cols == 0) return info.Env().Undefined();
+  clipcl::layer_norm(x.Data(), gamma.Data(), beta.Data(), out.Data(), rows, cols, static_cast<float>(eps));
+  return info.Env().Undefined();
+}
+
+// layerNormGrad(dy, x, gamma, dx, dgamma, dbeta, rows, cols, eps)
+Napi::Value LayerNormGrad(const Napi::CallbackInfo& info) {
+  Args g{info};
+  const int64_t rows = g.num(6, "rows"), cols = g.num(7, "cols");
+  const double eps = g.real(8, "eps");
+  auto dy = g.f32(0, rows * cols, "dy");
+  auto x = g.f32(1, rows * cols, "x");
+  auto gamma = g.f32(2, cols, "gamma");
+  auto dx = g.f32(3, rows * cols, "dx");
+  auto dgamma = g.f32(4, cols, "dgamma");
+  auto dbeta = g.f32(5, cols, "dbeta");
+  if (!g.ok || cols == 0) return info.Env().Undefined();
+  clipcl::layer_norm_grad(dy.Data(), x.Data(), gamma.Data(), dx.Data(), dgamma.Data(), dbeta.Data(), rows, cols,
+                          static_cast<float>(eps));
+  return info.Env().Undefined();
+}
+
+// adam(w, g, m, v, out, step, beta1, beta2, eps, c2, weightDecay, gradScale): m, v (and out) updated in place
+Napi::Value Adam(const Napi::CallbackInfo& info) {
+  Args g{info};
+  auto w = g.f32(0, 0, "w");
+  const size_t n = g.ok ? w.ElementLength() : 0;
+  auto grad = g.f32(1, n, "g");
+  auto m = g.f32(2, n, "m");
+  auto v = g.f32(3, n, "v");
+  auto out = g.f32(4, n, "out");
+  const double step = g.real(5, "step"), b1 = g.real(6, "beta1"), b2 = g.real(7, "beta2"), eps = g.real(8, "eps"),
+               c2 = g.real(9, "c2"), wd = g.real(10, "weightDecay"), gs = g.real(11, "gradScale");
+  if (!g.ok) return info.Env().Undefined();
+  clipcl::adam(w.Data(), grad.Data(), m.Data(), v.Data(), out.Data(), n, static_cast<float>(step), b1, b2, static_cast<float>(eps), static_cast<float>(c2), static_cast<float>(wd),
+               static_cast<float>(gs));
   return info.Env().Undefined();
 }
 
@@ -244,9 +329,11 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
   o.Set("threads", clipcl::pool_threads());
-  o.Set("blasThreads", openblas_get_num_threads());
-  o.Set("blasConfig", std::string(openblas_get_config()));
-  o.Set("blasCore", std::string(openblas_get_corename()));
+  o.Set("blas", std::string(clipcl::kBlasName));
+  o.Set("gemm", std::string(clipcl::gemm_impl()));
+  o.Set("blasThreads", clipcl::blas_threads());
+  o.Set("blasConfig", clipcl::blas_config());
+  o.Set("blasCore", clipcl::blas_core());
   return o;
 }
 
@@ -255,8 +342,23 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   const int64_t n = g.num(0, "threads");
   if (!g.ok) return info.Env().Undefined();
   clipcl::pool_set_threads(static_cast<int>(n));
-  openblas_set_num_threads(static_cast<int>(n));
+  clipcl::blas_set_threads(static_cast<int>(n));
   return info.Env().Undefined();
+}
+
+// setGemm(name): "vendored", "blas" or the linked library's name; returns the GEMM now in use.
+Napi::Value SetGemm(const Napi::CallbackInfo& info) {
+  Args g{info};
+  if (!info[0].IsString()) {
+    g.fail("gemm name must be a string");
+    return info.Env().Undefined();
+  }
+  const std::string name = info[0].As<Napi::String>().Utf8Value();
+  if (!clipcl::set_gemm_impl(name.c_str())) {
+    g.fail("GEMM '" + name + "' is not available (this build links " + clipcl::kBlasName + ")");
+    return info.Env().Undefined();
+  }
+  return Napi::String::New(info.Env(), clipcl::gemm_impl());
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -265,12 +367,18 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("unary", Napi::Function::New(env, Unary));
   exports.Set("softmax", Napi::Function::New(env, Softmax));
   exports.Set("reduce", Napi::Function::New(env, Reduce));
+  exports.Set("activationGrad", Napi::Function::New(env, ActivationGrad));
+  exports.Set("softmaxGrad", Napi::Function::New(env, SoftmaxGrad));
+  exports.Set("layerNorm", Napi::Function::New(env, LayerNorm));
+  exports.Set("layerNormGrad", Napi::Function::New(env, LayerNormGrad));
+  exports.Set("adam", Napi::Function::New(env, Adam));
   exports.Set("transpose", Napi::Function::New(env, Transpose));
   exports.Set("copyBlock", Napi::Function::New(env, CopyBlock));
   exports.Set("gatherRows", Napi::Function::New(env, GatherRows));
   exports.Set("segmentSum", Napi::Function::New(env, SegmentSum));
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
+  exports.Set("setGemm", Napi::Function::New(env, SetGemm));
   return exports;
 }
 

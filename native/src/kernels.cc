@@ -1,16 +1,25 @@
 #include "kernels.h"
 
-#include <cblas.h>
+#include "blas.h"
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
 #include "pool.h"
+#include "sgemm.h"
 
 namespace clipcl {
 namespace {
+
+// Which GEMM runs: the BLAS library linked at build time, unless
+// CLIPCL_GEMM=vendored (or setGemm) picks the addon's own.
+bool use_blas = [] {
+  const char* env = std::getenv("CLIPCL_GEMM");
+  return kHaveBlas && !(env != nullptr && std::strcmp(env, "vendored") == 0);
+}();
 
 // Below this many elements an element-wise op runs on one thread: waking the
 // second one costs more than it saves (measured: ~20 us per wake).
@@ -164,6 +173,20 @@ void reduce_sum(const float* x, float* out, std::size_t outer, std::size_t mid, 
 
 }  // namespace
 
+const char* gemm_impl() { return use_blas ? kBlasName : "vendored"; }
+
+bool set_gemm_impl(const char* name) {
+  if (std::strcmp(name, "vendored") == 0) {
+    use_blas = false;
+    return true;
+  }
+  if (kHaveBlas && (std::strcmp(name, "blas") == 0 || std::strcmp(name, kBlasName) == 0)) {
+    use_blas = true;
+    return true;
+  }
+  return false;
+}
+
 void gemm(const float* a, const float* b, float* c, int batch, int m, int n, int k, bool trans_a, bool trans_b,
           std::size_t stride_a, std::size_t stride_b) {
   if (m == 0 || n == 0 || batch == 0) return;
@@ -174,24 +197,30 @@ void gemm(const float* a, const float* b, float* c, int batch, int m, int n, int
   }
   const int lda = trans_a ? m : k;
   const int ldb = trans_b ? k : n;
-  const CBLAS_TRANSPOSE ta = trans_a ? CblasTrans : CblasNoTrans;
-  const CBLAS_TRANSPOSE tb = trans_b ? CblasTrans : CblasNoTrans;
-  auto one = [&](std::size_t i) {
-    cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1.f, a + i * stride_a, lda, b + i * stride_b, ldb, 0.f, c + i * out_stride, n);
+  const bool blas = use_blas;
+  // Element strides of A(i, p) and B(p, j) for the vendored GEMM.
+  const std::ptrdiff_t rsa = trans_a ? 1 : k, csa = trans_a ? m : 1;
+  const std::ptrdiff_t rsb = trans_b ? 1 : n, csb = trans_b ? k : 1;
+  auto one = [&](std::size_t i, bool threaded) {
+    if (blas) {
+      blas_sgemm(trans_a, trans_b, m, n, k, a + i * stride_a, lda, b + i * stride_b, ldb, c + i * out_stride, n);
+    } else {
+      sgemm_vendored(m, n, k, a + i * stride_a, rsa, csa, b + i * stride_b, rsb, csb, c + i * out_stride, n, threaded);
+    }
   };
   const double mnk = static_cast<double>(m) * n * k;
   // Many small products (attention heads): one single-threaded GEMM per
-  // thread beats OpenBLAS splitting each tiny product across threads.
+  // thread beats splitting each tiny product across threads.
   if (batch > 1 && mnk < 4e6 && pool_threads() > 1) {
-    const int saved = openblas_get_num_threads();
-    openblas_set_num_threads(1);
+    const int saved = blas ? blas_threads() : 0;
+    if (blas) blas_set_threads(1);
     parallel_for(static_cast<std::size_t>(batch), 1, [&](std::size_t lo, std::size_t hi) {
-      for (std::size_t i = lo; i < hi; ++i) one(i);
+      for (std::size_t i = lo; i < hi; ++i) one(i, false);
     });
-    openblas_set_num_threads(saved);
+    if (blas) blas_set_threads(saved);
     return;
   }
-  for (std::size_t i = 0; i < static_cast<std::size_t>(batch); ++i) one(i);
+  for (std::size_t i = 0; i < static_cast<std::size_t>(batch); ++i) one(i, true);
 }
 
 void binary(BinaryOp op, const float* a, const float* b, float* out, int rank, const int64_t* shape,
@@ -221,7 +250,151 @@ void unary(UnaryOp op, const float* x, float* out, std::size_t n) {
     case UnaryOp::Relu: return unary_impl([](float v) { return v < 0.f ? 0.f : v; }, x, out, n);
     case UnaryOp::Abs: return unary_impl([](float v) { return std::fabs(v); }, x, out, n);
     case UnaryOp::Reciprocal: return unary_impl([](float v) { return 1.f / v; }, x, out, n);
+    case UnaryOp::QuickGelu: return unary_impl([](float v) { return v / (1.f + std::exp(-1.702f * v)); }, x, out, n);
+    case UnaryOp::Gelu: return unary_impl([](float v) { return 0.5f * v * (1.f + std::erf(v * 0.70710678118654752f)); }, x, out, n);
   }
+}
+
+void activation_grad(UnaryOp op, const float* dy, const float* x, float* dx, std::size_t n) {
+  auto run = [&](auto f) {
+    parallel_for(n, kGrain, [&](std::size_t lo, std::size_t hi) {
+#pragma omp simd
+      for (std::size_t i = lo; i < hi; ++i) dx[i] = dy[i] * f(x[i]);
+    });
+  };
+  if (op == UnaryOp::QuickGelu) {
+    run([](float v) {
+      const float s = 1.f / (1.f + std::exp(-1.702f * v));
+      return s + 1.702f * v * s * (1.f - s);
+    });
+  } else if (op == UnaryOp::Gelu) {
+    run([](float v) {
+      return 0.5f * (1.f + std::erf(v * 0.70710678118654752f)) + v * 0.39894228040143268f * std::exp(-0.5f * v * v);
+    });
+  }
+}
+
+void softmax_grad(const float* y, const float* dy, float* dx, std::size_t rows, std::size_t cols) {
+  parallel_for(rows, grain_rows(cols), [&](std::size_t lo, std::size_t hi) {
+    for (std::size_t r = lo; r < hi; ++r) {
+      const float* yr = y + r * cols;
+      const float* dr = dy + r * cols;
+      float* o = dx + r * cols;
+      float dot = 0.f;
+#pragma omp simd reduction(+ : dot)
+      for (std::size_t j = 0; j < cols; ++j) dot += dr[j] * yr[j];
+#pragma omp simd
+      for (std::size_t j = 0; j < cols; ++j) o[j] = yr[j] * (dr[j] - dot);
+    }
+  });
+}
+
+namespace {
+
+/** Mean and 1 / sqrt(var + eps) of one row (two passes, as the composite op computes them). */
+inline void row_moments(const float* x, std::size_t cols, float eps, float& mean, float& rstd) {
+  float sum = 0.f;
+#pragma omp simd reduction(+ : sum)
+  for (std::size_t j = 0; j < cols; ++j) sum += x[j];
+  mean = sum / static_cast<float>(cols);
+  float sq = 0.f;
+#pragma omp simd reduction(+ : sq)
+  for (std::size_t j = 0; j < cols; ++j) {
+    const float d = x[j] - mean;
+    sq += d * d;
+  }
+  rstd = 1.f / std::sqrt(sq / static_cast<float>(cols) + eps);
+}
+
+/** Splits rows into one contiguous chunk per thread (fewer for small work); fn(chunk, begin, end). */
+template <class F>
+std::size_t row_chunks(std::size_t rows, std::size_t cols, F fn) {
+  const std::size_t chunks =
+      rows * cols < kGrain ? 1 : std::max<std::size_t>(1, std::min<std::size_t>(pool_threads(), rows));
+  parallel_for(chunks, 1, [&](std::size_t lo, std::size_t hi) {
+    for (std::size_t c = lo; c < hi; ++c) fn(c, rows * c / chunks, rows * (c + 1) / chunks);
+  });
+  return chunks;
+}
+
+}  // namespace
+
+void layer_norm(const float* x, const float* gamma, const float* beta, float* y, std::size_t rows, std::size_t cols,
+                float eps) {
+  parallel_for(rows, grain_rows(cols), [&](std::size_t lo, std::size_t hi) {
+    for (std::size_t r = lo; r < hi; ++r) {
+      const float* xr = x + r * cols;
+      float* yr = y + r * cols;
+      float mean, rstd;
+      row_moments(xr, cols, eps, mean, rstd);
+#pragma omp simd
+      for (std::size_t j = 0; j < cols; ++j) yr[j] = (xr[j] - mean) * rstd * gamma[j] + beta[j];
+    }
+  });
+}
+
+void layer_norm_grad(const float* dy, const float* x, const float* gamma, float* dx, float* dgamma, float* dbeta,
+                     std::size_t rows, std::size_t cols, float eps) {
+  const std::size_t max_chunks = static_cast<std::size_t>(std::max(1, pool_threads()));
+  // Per-chunk partial sums of dgamma and dbeta, added up after.
+  std::vector<float> partial(max_chunks * 2 * cols, 0.f);
+  const std::size_t chunks = row_chunks(rows, cols, [&](std::size_t c, std::size_t begin, std::size_t end) {
+    float* pg = partial.data() + c * 2 * cols;
+    float* pb = pg + cols;
+    const float inv_cols = 1.f / static_cast<float>(cols);
+    for (std::size_t r = begin; r < end; ++r) {
+      const float* xr = x + r * cols;
+      const float* dr = dy + r * cols;
+      float* o = dx + r * cols;
+      float mean, rstd;
+      row_moments(xr, cols, eps, mean, rstd);
+      // dx = rstd * (g - mean(g) - xhat * mean(g * xhat)), g = dy * gamma.
+      float sg = 0.f, sgx = 0.f;
+#pragma omp simd reduction(+ : sg, sgx)
+      for (std::size_t j = 0; j < cols; ++j) {
+        const float xhat = (xr[j] - mean) * rstd;
+        const float g = dr[j] * gamma[j];
+        sg += g;
+        sgx += g * xhat;
+        pg[j] += dr[j] * xhat;
+        pb[j] += dr[j];
+      }
+      const float mg = sg * inv_cols, mgx = sgx * inv_cols;
+#pragma omp simd
+      for (std::size_t j = 0; j < cols; ++j) {
+        const float xhat = (xr[j] - mean) * rstd;
+        o[j] = rstd * (dr[j] * gamma[j] - mg - xhat * mgx);
+      }
+    }
+  });
+  for (std::size_t j = 0; j < cols; ++j) {
+    float g = 0.f, b = 0.f;
+    for (std::size_t c = 0; c < chunks; ++c) {
+      g += partial[c * 2 * cols + j];
+      b += partial[c * 2 * cols + cols + j];
+    }
+    dgamma[j] = g;
+    dbeta[j] = b;
+  }
+}
+
+void adam(const float* w, const float* g, float* m, float* v, float* out, std::size_t n, float step, double beta1,
+          double beta2, float eps, float c2, float weight_decay, float grad_scale) {
+  const float inv_c2 = 1.f / c2;
+  // 1 - beta in double first: 1 - 0.999f is 1.3e-5 off 0.001 in relative terms.
+  const float b1 = static_cast<float>(beta1), nb1 = static_cast<float>(1.0 - beta1);
+  const float b2 = static_cast<float>(beta2), nb2 = static_cast<float>(1.0 - beta2);
+  parallel_for(n, kGrain, [&](std::size_t lo, std::size_t hi) {
+#pragma omp simd
+    for (std::size_t i = lo; i < hi; ++i) {
+      const float gi = g[i] * grad_scale + weight_decay * w[i];
+      const float mi = b1 * m[i] + nb1 * gi;
+      const float vi = b2 * v[i] + nb2 * gi * gi;
+      m[i] = mi;
+      v[i] = vi;
+      out[i] = w[i] - step * mi / (std::sqrt(vi * inv_c2) + eps);
+    }
+  });
 }
 
 void softmax(const float* x, float* out, std::size_t rows, std::size_t cols) {

@@ -9,11 +9,18 @@ namespace clipcl {
 enum class BinaryOp : int { Add = 0, Sub = 1, Mul = 2, Div = 3, Max = 4, Min = 5, SquaredDiff = 6 };
 enum class UnaryOp : int {
   Exp = 0, Log = 1, Sigmoid = 2, Tanh = 3, Erf = 4, Sqrt = 5, Rsqrt = 6,
-  Square = 7, Neg = 8, Relu = 9, Abs = 10, Reciprocal = 11
+  Square = 7, Neg = 8, Relu = 9, Abs = 10, Reciprocal = 11,
+  QuickGelu = 12,  // x * sigmoid(1.702 x), OpenAI CLIP's MLP activation
+  Gelu = 13        // 0.5 x (1 + erf(x / sqrt 2))
 };
 enum class ReduceOp : int { Sum = 0, Mean = 1, Max = 2, Min = 3 };
 
 constexpr int kMaxRank = 8;
+
+/** "openblas", "accelerate" or "vendored": the GEMM `gemm` runs now. */
+const char* gemm_impl();
+/** Selects "vendored" or the linked BLAS ("blas" or its name); false if unavailable. */
+bool set_gemm_impl(const char* name);
 
 /** Row-major batched C[i] = op(A[i]) op(B[i]); a zero batch stride broadcasts. */
 void gemm(const float* a, const float* b, float* c, int batch, int m, int n, int k, bool trans_a, bool trans_b,
@@ -25,8 +32,35 @@ void binary(BinaryOp op, const float* a, const float* b, float* out, int rank, c
 
 void unary(UnaryOp op, const float* x, float* out, std::size_t n);
 
+/** dx = dy * f'(x) for QuickGelu and Gelu. */
+void activation_grad(UnaryOp op, const float* dy, const float* x, float* dx, std::size_t n);
+
 /** Row-wise softmax over the last axis of a [rows, cols] buffer. */
 void softmax(const float* x, float* out, std::size_t rows, std::size_t cols);
+
+/** The softmax gradient from its output y: dx = y * (dy - sum(dy * y)) per row. */
+void softmax_grad(const float* y, const float* dy, float* dx, std::size_t rows, std::size_t cols);
+
+/**
+ * Layer norm over the last axis of [rows, cols]: (x - mean) / sqrt(var + eps)
+ * * gamma + beta, with the biased variance (PyTorch's nn.LayerNorm).
+ */
+void layer_norm(const float* x, const float* gamma, const float* beta, float* y, std::size_t rows, std::size_t cols,
+                float eps);
+
+/** Its gradient: dx [rows, cols], dgamma and dbeta [cols] (overwritten). */
+void layer_norm_grad(const float* dy, const float* x, const float* gamma, float* dx, float* dgamma, float* dbeta,
+                     std::size_t rows, std::size_t cols, float eps);
+
+/**
+ * One Adam step over n values, in place on w, m and v (PyTorch's Adam with
+ * L2 weight decay): g' = g * grad_scale + weight_decay * w;
+ * m = b1 m + (1 - b1) g'; v = b2 v + (1 - b2) g'^2;
+ * w -= step * m / (sqrt(v / c2) + eps), where step = lr / (1 - b1^t), c2 = 1 - b2^t.
+ * `out` may be `w` (in place) or another buffer that receives the new weights.
+ */
+void adam(const float* w, const float* g, float* m, float* v, float* out, std::size_t n, float step, double beta1,
+          double beta2, float eps, float c2, float weight_decay, float grad_scale);
 
 /** Reduce the middle axis of a [outer, mid, inner] buffer to [outer, inner]. */
 void reduce(ReduceOp op, const float* x, float* out, std::size_t outer, std::size_t mid, std::size_t inner);

@@ -17,6 +17,7 @@
  * @since 0.1.0
  */
 import * as tf from "@tensorflow/tfjs-core"
+import { FUSED } from "./internal/fusedNames.js"
 
 type T = tf.Tensor
 type Grads = Record<string, () => T>
@@ -171,6 +172,11 @@ const configs: Record<string, { inputsToSave?: string[]; outputsToSave?: boolean
       const y = saved[0]
       const d = one(dy)
       const dim = normAxis((attrs.dim as number | undefined) ?? -1, y.rank)
+      // One native kernel where the backend has it (the native pack), else four ops.
+      const backend = tf.getBackend()
+      if (dim === y.rank - 1 && y.dtype === "float32" && d.dtype === "float32" && backend && tf.getKernel(FUSED.softmaxGrad, backend) !== undefined) {
+        return { logits: () => tf.engine().runKernel(FUSED.softmaxGrad, { y, dy: d }) as T }
+      }
       return { logits: () => tf.mul(y, tf.sub(d, tf.sum(tf.mul(d, y), dim, true))) }
     }) as GradFunc,
   },

@@ -5,14 +5,21 @@
  * 1. `tensorflow-gpu`: `@tensorflow/tfjs-node-gpu` (libtensorflow with CUDA),
  * 2. `tensorflow`: `@tensorflow/tfjs-node` (libtensorflow on the CPU),
  * 3. `native`: the cpu backend with this package's native kernel pack
- *    (OpenBLAS GEMM and C++ element-wise kernels),
- * 4. `cpu`: tfjs's plain JavaScript backend, with one notice saying how to
- *    get the fast path.
+ *    (OpenBLAS's or the addon's own GEMM, C++ element-wise kernels),
+ * 4. `wasm`: tfjs-backend-wasm (SIMD, one thread in Node), when it has every
+ *    kernel clipcl trains and evaluates with (`TRAINING_KERNELS`): the
+ *    fastest path where no C++ compiler built the addon,
+ * 5. `cpu`: tfjs's plain JavaScript backend.
+ * Below `native`, one notice says how to get the fast path.
  *
  * The node packages are optionalDependencies whose install downloads
  * libtensorflow, so they are often absent; they are imported dynamically and
- * skipped when missing. `wasm` (tfjs-backend-wasm, single-threaded in Node
- * and missing kernels CLIP's gradients need) is only used when named.
+ * skipped when missing.
+ *
+ * Importing this module registers `native` (when the addon is built) with a
+ * higher tfjs priority than `cpu`, so code that never calls `initBackend`
+ * (`import { tf } from "clipcl"; tf.matMul(...)`) runs on it; `initBackend`
+ * still selects whatever it is asked for.
  *
  * A name (the CLI's `--backend`, else the `CLIPCL_BACKEND` environment
  * variable) forces one backend, and fails with `BackendUnavailableError` if
@@ -21,11 +28,21 @@
  * @since 0.1.0
  */
 import { BackendUnavailableError } from "./errors.js"
-import { NATIVE_BACKEND, registerNativeBackend, type NativeInfo } from "./native.js"
+import { NATIVE_BACKEND, nativeStatus, registerNativeBackend, type NativeInfo } from "./native.js"
+import { missingKernels } from "./required.js"
 import { tf } from "./tf.js"
 
 export { BackendUnavailableError, NativeKernelError, type BackendError } from "./errors.js"
-export { NATIVE_BACKEND, registerNativeBackend, setNativeThreads, type NativeInfo } from "./native.js"
+export {
+  NATIVE_BACKEND,
+  nativeStatus,
+  registerNativeBackend,
+  setNativeGemm,
+  setNativeThreads,
+  type NativeGemm,
+  type NativeInfo
+} from "./native.js"
+export { missingKernels, TRAINING_KERNELS } from "./required.js"
 export { profileKernels, type KernelTiming } from "./profile.js"
 export { tf } from "./tf.js"
 export { registerGradients } from "./gradients.js"
@@ -63,14 +80,14 @@ export interface BackendInfo {
 }
 
 /**
- * The notice shown (once, by the caller) when only plain cpu runs.
+ * The notice shown (once, by the caller) when the native pack cannot run.
  *
  * @since 0.1.0
  * @category constants
  */
 export const FAST_PATH_HINT =
-  "For the fast native CPU kernels install OpenBLAS and a C++ toolchain (Debian/Ubuntu: " +
-  "`sudo apt-get install libopenblas-dev build-essential python3`), then rebuild the addon with " +
+  "For the fast native CPU kernels install a C++ toolchain, ideally with OpenBLAS (Debian/Ubuntu: " +
+  "`sudo apt-get install build-essential python3 libopenblas-dev`), then rebuild the addon with " +
   "`npm rebuild clipcl` (in a checkout: `npm run build:native`)."
 
 let current: BackendInfo | undefined
@@ -101,8 +118,15 @@ const activate = async (tfName: string): Promise<boolean> => {
   }
 }
 
+const gemmLabel = (info: NativeInfo): string =>
+  info.gemm === "openblas"
+    ? `OpenBLAS${info.blasCore ? ` ${info.blasCore}` : ""}`
+    : info.gemm === "accelerate"
+      ? "Accelerate"
+      : "own GEMM"
+
 const nativeDescription = (info: NativeInfo): string =>
-  `cpu + native kernels (OpenBLAS${info.blasCore ? ` ${info.blasCore}` : ""}, ${info.threads} thread${info.threads === 1 ? "" : "s"})`
+  `cpu + native kernels (${gemmLabel(info)}, ${info.threads} thread${info.threads === 1 ? "" : "s"})`
 
 type Attempt = { ok: true; info: BackendInfo } | { ok: false; reason: string }
 
@@ -120,7 +144,8 @@ const attempt = async (name: Exclude<BackendName, "auto">): Promise<Attempt> => 
       const reg = registerNativeBackend()
       if (!reg.ok) return { ok: false, reason: reg.reason }
       if (!(await activate(NATIVE_BACKEND))) return { ok: false, reason: "the native backend failed to initialise" }
-      return { ok: true, info: { name, tfBackend: NATIVE_BACKEND, description: nativeDescription(reg.info), native: reg.info } }
+      const info = nativeStatus() ?? reg.info
+      return { ok: true, info: { name, tfBackend: NATIVE_BACKEND, description: nativeDescription(info), native: info } }
     }
     case "wasm": {
       try {
@@ -140,11 +165,20 @@ const attempt = async (name: Exclude<BackendName, "auto">): Promise<Attempt> => 
   }
 }
 
+/** wasm, when it loads and has every kernel clipcl needs (it lacks some tfjs ops). */
+const attemptWasmForTraining = async (): Promise<Attempt> => {
+  const r = await attempt("wasm")
+  if (!r.ok) return r
+  const missing = missingKernels("wasm")
+  return missing.length === 0 ? r : { ok: false, reason: `the wasm backend lacks kernels clipcl needs (${missing.join(", ")})` }
+}
+
 /**
  * Selects and activates a backend. `name` (else `CLIPCL_BACKEND`, else
  * `auto`) forces one; `auto` takes the first that works of tensorflow-gpu,
- * tensorflow, native, cpu. When only plain cpu runs, `notice` says why and
- * how to get the fast path (the caller shows it once; nothing is logged here).
+ * tensorflow, native, wasm (only if it has every kernel of
+ * `TRAINING_KERNELS`), cpu. Below native, `notice` says why and how to get
+ * the fast path (the caller shows it once; nothing is logged here).
  *
  * @since 0.1.0
  * @category constructors
@@ -169,9 +203,14 @@ export const initBackend = async (name?: string): Promise<BackendInfo> => {
   }
   const native = await attempt("native")
   if (native.ok) return (current = native.info)
+  const wasm = await attemptWasmForTraining()
+  if (wasm.ok) {
+    current = { ...wasm.info, notice: `Running on the wasm backend (slower than the native kernels): ${native.reason}. ${FAST_PATH_HINT}` }
+    return current
+  }
   const cpu = await attempt("cpu")
   if (!cpu.ok) throw new BackendUnavailableError({ backend: "cpu", reason: cpu.reason })
-  current = { ...cpu.info, notice: `Running on the plain JavaScript cpu backend (slow): ${native.reason}. ${FAST_PATH_HINT}` }
+  current = { ...cpu.info, notice: `Running on the plain JavaScript cpu backend (slow): ${native.reason}; ${wasm.reason}. ${FAST_PATH_HINT}` }
   return current
 }
 
@@ -182,11 +221,11 @@ export const initBackend = async (name?: string): Promise<BackendInfo> => {
  * @category utils
  */
 export const describeBackend = (): string => {
-  if (current !== undefined && tf.getBackend() === current.tfBackend) return current.description
+  if (current !== undefined && tf.getBackend() === current.tfBackend && current.name !== "native") return current.description
   const active = tf.getBackend()
   if (active === NATIVE_BACKEND) {
-    const reg = registerNativeBackend()
-    if (reg.ok) return nativeDescription(reg.info)
+    const info = nativeStatus()
+    if (info !== undefined) return nativeDescription(info)
   }
   return active === "cpu" ? "cpu (plain JavaScript kernels)" : String(active)
 }
@@ -198,3 +237,6 @@ export const describeBackend = (): string => {
  * @category utils
  */
 export const currentBackend = (): BackendInfo | undefined => current
+
+// The default for code that never calls initBackend (see the module comment).
+registerNativeBackend()

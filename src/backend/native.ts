@@ -3,8 +3,9 @@
  * instance of the cpu backend, with the kernels that dominate CLIP training
  * (GEMM, fused matmul, broadcasting arithmetic, transcendental functions,
  * softmax, reductions, transpose, embedding gather and its gradient)
- * replaced by C++ ones from the N-API addon (OpenBLAS `cblas_sgemm`, a
- * two-thread pool for large element-wise work).
+ * replaced by C++ ones from the N-API addon (OpenBLAS's or Accelerate's
+ * `cblas_sgemm` where the build found one, else the addon's own GEMM; a
+ * small thread pool for large element-wise work).
  *
  * Why a separate backend rather than overwriting `cpu`'s kernels: tfjs-core
  * stays unpatched, gradients (registered by kernel name, not backend) apply
@@ -14,8 +15,8 @@
  * @since 0.1.0
  */
 import { MathBackendCPU, tf } from "./tf.js"
-import { loadAddon } from "./internal/addon.js"
-import { nativeKernels } from "./internal/kernels.js"
+import { loadAddon, type NativeAddon } from "./internal/addon.js"
+import { fusedKernels, nativeKernels } from "./internal/kernels.js"
 import { timed } from "./profile.js"
 
 /**
@@ -26,8 +27,21 @@ import { timed } from "./profile.js"
  */
 export const NATIVE_BACKEND = "native"
 
+/** tfjs backend priority of `native`: cpu has 1. */
+const NATIVE_PRIORITY = 1.5
+
 /**
- * What the loaded addon reports: its pool's threads and OpenBLAS's build.
+ * Which GEMM the native kernels run: the BLAS library the addon was built
+ * against, or its own cache-blocked one (`vendored`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type NativeGemm = "openblas" | "accelerate" | "vendored"
+
+/**
+ * What the loaded addon reports: its pool's threads, the BLAS library it
+ * links (`none` without one), the GEMM in use and OpenBLAS's build.
  *
  * @since 0.1.0
  * @category models
@@ -35,6 +49,8 @@ export const NATIVE_BACKEND = "native"
 export interface NativeInfo {
   readonly path: string
   readonly threads: number
+  readonly blas: "openblas" | "accelerate" | "none"
+  readonly gemm: NativeGemm
   readonly blasThreads: number
   readonly blasCore: string
   readonly blasConfig: string
@@ -78,8 +94,10 @@ export const registerNativeBackend = (): { readonly ok: true; readonly info: Nat
     return registered
   }
   const { addon } = load
-  // Priority 0: never picked by tfjs on its own; initBackend selects it.
-  tf.registerBackend(NATIVE_BACKEND, () => quiet(new MathBackendCPU()), 0)
+  // Above cpu's priority 1, so tfjs picks it by itself when nothing was
+  // selected (`import { tf } from "clipcl"; tf.matMul(...)`); below
+  // tfjs-node's 3 and wasm's 2, which register only when initBackend loads them.
+  tf.registerBackend(NATIVE_BACKEND, () => quiet(new MathBackendCPU()), NATIVE_PRIORITY)
   for (const config of tf.getKernelsForBackend("cpu")) {
     const make = nativeKernels[config.kernelName]
     const name = config.kernelName
@@ -90,24 +108,58 @@ export const registerNativeBackend = (): { readonly ok: true; readonly info: Nat
     const kernelFunc = make === undefined ? config.kernelFunc : make(addon, fallback)
     tf.registerKernel({ ...config, backendName: NATIVE_BACKEND, kernelFunc: timed(config.kernelName, kernelFunc) })
   }
-  const info = addon.info()
-  registered = {
-    ok: true,
-    info: {
-      path: load.path,
-      threads: info.threads,
-      blasThreads: info.blasThreads,
-      blasCore: info.blasCore,
-      blasConfig: info.blasConfig.trim(),
-      kernels: Object.keys(nativeKernels).filter((k) => tf.getKernel(k, "cpu") !== undefined),
-    },
+  for (const [kernelName, make] of Object.entries(fusedKernels)) {
+    tf.registerKernel({ kernelName, backendName: NATIVE_BACKEND, kernelFunc: timed(kernelName, make(addon)) })
   }
+  registered = { ok: true, info: nativeInfo(load.path, addon) }
   return registered
 }
 
+const nativeInfo = (path: string, addon: NativeAddon): NativeInfo => {
+  const info = addon.info()
+  return {
+    path,
+    threads: info.threads,
+    blas: info.blas as NativeInfo["blas"],
+    gemm: info.gemm as NativeGemm,
+    blasThreads: info.blasThreads,
+    blasCore: info.blasCore,
+    blasConfig: info.blasConfig.trim(),
+    kernels: Object.keys(nativeKernels).filter((k) => tf.getKernel(k, "cpu") !== undefined),
+  }
+}
+
 /**
- * Sets the threads of the element-wise pool and of OpenBLAS (both default to
- * the machine's cores; `CLIPCL_THREADS` and `OPENBLAS_NUM_THREADS` also set them).
+ * The addon's facts now (the GEMM and threads can change after registration);
+ * undefined without the addon.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const nativeStatus = (): NativeInfo | undefined => {
+  const load = loadAddon()
+  return load.ok ? nativeInfo(load.path, load.addon) : undefined
+}
+
+/**
+ * Selects the GEMM the native kernels run: `vendored` (the addon's own) or
+ * `blas` (the library it was built against). `CLIPCL_GEMM=vendored` selects
+ * the addon's own at load. Throws when the addon is missing or the build
+ * links no BLAS library.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const setNativeGemm = (gemm: "vendored" | "blas"): NativeGemm => {
+  const load = loadAddon()
+  if (!load.ok) throw new Error(`clipcl native: ${load.reason}`)
+  return load.addon.setGemm(gemm) as NativeGemm
+}
+
+/**
+ * Sets the threads of the pool (element-wise kernels and the addon's own
+ * GEMM) and of OpenBLAS (both default to the machine's cores;
+ * `CLIPCL_THREADS` and `OPENBLAS_NUM_THREADS` also set them).
  *
  * @since 0.1.0
  * @category utils

@@ -2,11 +2,13 @@
  * The two MLP non-linearities CLIP checkpoints use: OpenAI's QuickGELU
  * (`x * sigmoid(1.702 x)`, what the released OpenAI models were trained
  * with) and the exact GELU (`x * Phi(x)` via erf, what open_clip's LAION
- * models and Hugging Face's `hidden_act="gelu"` use). Both are built from
- * ops every backend has (wasm included) and differentiate through tfjs.
+ * models and Hugging Face's `hidden_act="gelu"` use). Each is one fused
+ * kernel with its own gradient on the native backend, and elsewhere built
+ * from ops every backend has (wasm included), differentiated through tfjs.
  *
  * @since 0.1.0
  */
+import { fusedActivation } from "../backend/fused.js"
 import { tf } from "../backend/tf.js"
 
 /**
@@ -15,7 +17,8 @@ import { tf } from "../backend/tf.js"
  * @since 0.1.0
  * @category combinators
  */
-export const quickGelu = <T extends tf.Tensor>(x: T): T => tf.mul(x, tf.sigmoid(tf.mul(x, 1.702))) as T
+export const quickGelu = <T extends tf.Tensor>(x: T): T =>
+  fusedActivation(x, "quick_gelu") ?? (tf.mul(x, tf.sigmoid(tf.mul(x, 1.702))) as T)
 
 /**
  * Exact GELU: `0.5 x (1 + erf(x / sqrt 2))` (not the tanh approximation).
@@ -24,7 +27,7 @@ export const quickGelu = <T extends tf.Tensor>(x: T): T => tf.mul(x, tf.sigmoid(
  * @category combinators
  */
 export const gelu = <T extends tf.Tensor>(x: T): T =>
-  tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)) as T
+  fusedActivation(x, "gelu") ?? (tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)) as T)
 
 /**
  * The activation a configuration names.

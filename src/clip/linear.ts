@@ -18,7 +18,8 @@ export const linear = (x: tf.Tensor, weight: tf.Tensor2D, bias?: tf.Tensor1D): t
   const inDim = x.shape[x.rank - 1]!
   const outDim = weight.shape[0]
   const flat = x.rank === 2 ? (x as tf.Tensor2D) : tf.reshape(x, [-1, inDim]) as tf.Tensor2D
-  let y: tf.Tensor = tf.matMul(flat, weight, false, true)
-  if (bias !== undefined) y = tf.add(y, bias)
+  // The bias rides on the product (one kernel, added in place by the native pack).
+  const y: tf.Tensor =
+    bias === undefined ? tf.matMul(flat, weight, false, true) : tf.fused.matMul({ a: flat, b: weight, transposeB: true, bias })
   return x.rank === 2 ? y : tf.reshape(y, [...x.shape.slice(0, -1), outDim])
 }

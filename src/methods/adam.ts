@@ -7,6 +7,7 @@
  *
  * @since 0.1.0
  */
+import { nativeAdamStep } from "../backend/adam.js"
 import { tf } from "../backend/tf.js"
 
 /**
@@ -65,8 +66,12 @@ export const makeAdam = (variables: ReadonlyArray<tf.Variable>, options: AdamOpt
         const w = v.dataSync() as Float32Array
         const mi = m[i]
         const si = s[i]
-        const out = new Float32Array(w.length)
-        for (let j = 0; j < w.length; j++) {
+        // The native addon's loop where it is built; the same formula below otherwise.
+        const native = g instanceof Float32Array && w instanceof Float32Array && g.length === w.length
+          ? nativeAdamStep(w, g, mi, si, { step, beta1, beta2, epsilon, c2, weightDecay, gradScale })
+          : undefined
+        const out = native ?? new Float32Array(w.length)
+        for (let j = 0; native === undefined && j < w.length; j++) {
           const gj = g[j] * gradScale + weightDecay * w[j]
           const mj = beta1 * mi[j] + (1 - beta1) * gj
           const sj = beta2 * si[j] + (1 - beta2) * gj * gj

@@ -4,6 +4,7 @@
 // large enough to take the two-thread path (> 32768 elements).
 import { describe, it } from "node:test"
 import assert from "node:assert/strict"
+import { nativeStatus, setNativeGemm } from "../../src/backend/native.js"
 import { tf } from "../../src/backend/tf.js"
 import { input, nativeCalls, sameOnBoth, skipNative, values, type Input } from "./helpers.js"
 
@@ -72,6 +73,56 @@ describe("BatchMatMul and _FusedMatMul", { skip: skipNative }, () => {
     const f = (a: tf.Tensor, b: tf.Tensor, bias: tf.Tensor) =>
       tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, bias, activation: "elu" })
     sameOnBoth("fused elu", ins, f)
+  })
+})
+
+describe("the addon's own GEMM (what runs without a BLAS library, or with CLIPCL_GEMM=vendored)", { skip: skipNative }, () => {
+  // Sizes straddle its blocking: k > 256 (two depth slices, accumulation),
+  // m > 96 (several row blocks), n not a multiple of 16 (edge tiles), and
+  // a large enough product to split across threads.
+  const cases: Array<[string, number[], number[], boolean, boolean]> = [
+    ["blocked, edges everywhere", [101, 263], [263, 37], false, false],
+    ["transpose a", [263, 101], [263, 37], true, false],
+    ["transpose b", [101, 263], [37, 263], false, true],
+    ["transpose both", [263, 101], [37, 263], true, true],
+    ["threaded: several row blocks and B panels", [200, 300], [300, 130], false, false],
+    ["short and wide (B panels split across threads)", [7, 300], [300, 515], false, false],
+    ["1x1x1", [1, 1], [1, 1], false, false],
+    ["batched small products (one per thread)", [12, 17, 64], [12, 17, 64], false, true],
+    ["broadcast batch of b", [3, 40, 70], [70, 50], false, false],
+  ]
+  const withGemm = <R>(gemm: "vendored" | "blas", f: () => R): R => {
+    const before = nativeStatus()?.gemm
+    setNativeGemm(gemm)
+    try {
+      return f()
+    } finally {
+      if (before !== undefined) setNativeGemm(before === "vendored" ? "vendored" : "blas")
+    }
+  }
+  for (const [name, as, bs, ta, tb] of cases) {
+    it(`matMul ${name}: forward and gradients`, () => {
+      const ins = [input(as, 11), input(bs, 12)]
+      const f = (a: tf.Tensor, b: tf.Tensor) => tf.matMul(a, b, ta, tb)
+      withGemm("vendored", () => {
+        assert.equal(nativeStatus()?.gemm, "vendored")
+        sameOnBoth(`vendored matMul ${name}`, ins, f, { atol: 1e-4 })
+        sameOnBoth(`vendored matMul ${name} grads`, ins, weightedGrads(f), { atol: 1e-4 })
+        assertNative("BatchMatMul", ins, f)
+      })
+    })
+  }
+
+  it("a planted error in the product would be caught at this tolerance", () => {
+    const ins = [input([101, 263], 11), input([263, 37], 12)]
+    withGemm("vendored", () => {
+      assert.throws(() => sameOnBoth("planted", ins, (a, b) => tf.add(tf.matMul(a, b), tf.getBackend() === "native" ? 1e-3 : 0), { atol: 1e-4 }), /planted/)
+    })
+  })
+
+  it("selecting a BLAS library the build does not link fails with a clear error", () => {
+    if (nativeStatus()?.blas !== "none") return
+    assert.throws(() => setNativeGemm("blas"), /GEMM 'blas' is not available \(this build links none\)/)
   })
 })
 

@@ -16,13 +16,25 @@ export interface NativeAddon {
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, meta: Int32Array): void
   unary(op: number, x: Float32Array, out: Float32Array): void
   softmax(x: Float32Array, out: Float32Array, rows: number, cols: number): void
+  softmaxGrad(y: Float32Array, dy: Float32Array, out: Float32Array, rows: number, cols: number): void
+  /** op: 12 QuickGELU, 13 GELU (the unary op codes). */
+  activationGrad(op: number, dy: Float32Array, x: Float32Array, out: Float32Array): void
+  layerNorm(x: Float32Array, gamma: Float32Array, beta: Float32Array, out: Float32Array, rows: number, cols: number, eps: number): void
+  layerNormGrad(dy: Float32Array, x: Float32Array, gamma: Float32Array, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array,
+    rows: number, cols: number, eps: number): void
+  /** One Adam step: m and v in place, new weights into out (may be w). */
+  adam(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, out: Float32Array, step: number, beta1: number,
+    beta2: number, eps: number, c2: number, weightDecay: number, gradScale: number): void
   reduce(op: number, x: Float32Array, out: Float32Array, outer: number, mid: number, inner: number): void
   transpose(x: Float32Array, out: Float32Array, meta: Int32Array): void
   copyBlock(src: Float32Array, dst: Float32Array, meta: Int32Array): void
   gatherRows(table: Float32Array, rows: number, width: number, ids: Int32Array, out: Float32Array): void
   segmentSum(x: Float32Array, width: number, ids: Int32Array, segments: number, out: Float32Array): void
-  info(): { threads: number; blasThreads: number; blasConfig: string; blasCore: string }
+  /** `blas`: the library linked at build time ("none" without one); `gemm`: the GEMM in use now. */
+  info(): { threads: number; blas: string; gemm: string; blasThreads: number; blasConfig: string; blasCore: string }
   setThreads(n: number): void
+  /** "vendored", "blas" or the linked library's name; returns the GEMM now in use; throws if unavailable. */
+  setGemm(name: string): string
 }
 
 export type AddonLoad =

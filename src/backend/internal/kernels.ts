@@ -9,6 +9,7 @@
 import type { MathBackendCPU } from "../tf.js"
 import { tf } from "../tf.js"
 import type { NativeAddon } from "./addon.js"
+import { FUSED } from "./fusedNames.js"
 import { broadcastMeta, broadcastShape, transposeMeta } from "./layout.js"
 
 type Info = tf.TensorInfo
@@ -19,6 +20,8 @@ const BINARY = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3, Maximum: 4, Minimum: 5
 const UNARY = {
   Exp: 0, Log: 1, Sigmoid: 2, Tanh: 3, Erf: 4, Sqrt: 5, Rsqrt: 6, Square: 7, Neg: 8, Relu: 9, Abs: 10, Reciprocal: 11,
 } as const
+/** The addon's activation op codes (after the unary ones). */
+const ACTIVATION_OP: Readonly<Record<string, number>> = { quick_gelu: 12, gelu: 13 }
 const REDUCE = { Sum: 0, Mean: 1, Max: 2, Min: 3 } as const
 
 const sizeOf = (shape: ReadonlyArray<number>): number => shape.reduce((a, b) => a * b, 1)
@@ -28,7 +31,7 @@ const sizeOf = (shape: ReadonlyArray<number>): number => shape.reduce((a, b) => 
  * zero-fill (Node's unsafe Buffer allocation), a quarter of an element-wise
  * op's memory traffic.
  */
-const alloc = (n: number): Float32Array =>
+export const alloc = (n: number): Float32Array =>
   n < 4096 ? new Float32Array(n) : new Float32Array(Buffer.allocUnsafeSlow(n * 4).buffer, 0, n)
 
 const stridesOf = (shape: ReadonlyArray<number>): number[] => {
@@ -42,7 +45,7 @@ const stridesOf = (shape: ReadonlyArray<number>): number[] => {
 }
 
 /** The input's float32 values in place, or undefined when it is not float32. */
-const f32 = (cpu: MathBackendCPU, t: Info | undefined): Float32Array | undefined => {
+export const f32 = (cpu: MathBackendCPU, t: Info | undefined): Float32Array | undefined => {
   if (t === undefined || t.dtype !== "float32") return undefined
   const v = cpu.data.get(t.dataId)?.values
   return v instanceof Float32Array ? v : undefined
@@ -279,6 +282,81 @@ const padV2: Make = (addon, fallback) => (args) => {
     addon.copyBlock(xv, out, Int32Array.from([x!.shape.length, ...x!.shape, ...stridesOf(x!.shape), ...dst, 0, offset]))
   }
   return cpu.makeTensorInfo(outShape, "float32", out)
+}
+
+/** Inputs the fused kernels cannot take (not float32): an error, since the ops check before dispatching. */
+const need = (v: Float32Array | undefined, kernel: string, input: string): Float32Array => {
+  if (v === undefined) throw new Error(`${kernel}: input '${input}' must be a float32 tensor`)
+  return v
+}
+
+const layerNormKernel = (addon: NativeAddon): tf.KernelFunc => (args) => {
+  const cpu = args.backend as MathBackendCPU
+  const { x, gamma, beta } = args.inputs
+  const xv = need(f32(cpu, x), FUSED.layerNorm, "x")
+  const cols = x!.shape[x!.shape.length - 1]
+  const out = alloc(xv.length)
+  if (xv.length > 0) {
+    addon.layerNorm(xv, need(f32(cpu, gamma), FUSED.layerNorm, "gamma"), need(f32(cpu, beta), FUSED.layerNorm, "beta"), out, xv.length / cols, cols, args.attrs?.eps as number)
+  }
+  return cpu.makeTensorInfo(x!.shape, "float32", out)
+}
+
+const layerNormGradKernel = (addon: NativeAddon): tf.KernelFunc => (args) => {
+  const cpu = args.backend as MathBackendCPU
+  const { dy, x, gamma } = args.inputs
+  const xv = need(f32(cpu, x), FUSED.layerNormGrad, "x")
+  const cols = x!.shape[x!.shape.length - 1]
+  const dx = alloc(xv.length)
+  const dgamma = new Float32Array(cols)
+  const dbeta = new Float32Array(cols)
+  if (xv.length > 0) {
+    addon.layerNormGrad(need(f32(cpu, dy), FUSED.layerNormGrad, "dy"), xv, need(f32(cpu, gamma), FUSED.layerNormGrad, "gamma"), dx, dgamma, dbeta, xv.length / cols, cols, args.attrs?.eps as number)
+  }
+  return [cpu.makeTensorInfo(x!.shape, "float32", dx), cpu.makeTensorInfo([cols], "float32", dgamma), cpu.makeTensorInfo([cols], "float32", dbeta)]
+}
+
+const activationOp = (args: Args): number => {
+  const op = ACTIVATION_OP[args.attrs?.kind as string]
+  if (op === undefined) throw new Error(`${FUSED.activation}: unknown activation '${String(args.attrs?.kind)}'`)
+  return op
+}
+
+const activationKernel = (addon: NativeAddon): tf.KernelFunc => (args) => {
+  const cpu = args.backend as MathBackendCPU
+  const x = args.inputs.x
+  const xv = need(f32(cpu, x), FUSED.activation, "x")
+  const out = alloc(xv.length)
+  addon.unary(activationOp(args), xv, out)
+  return cpu.makeTensorInfo(x!.shape, "float32", out)
+}
+
+const activationGradKernel = (addon: NativeAddon): tf.KernelFunc => (args) => {
+  const cpu = args.backend as MathBackendCPU
+  const { dy, x } = args.inputs
+  const xv = need(f32(cpu, x), FUSED.activationGrad, "x")
+  const out = alloc(xv.length)
+  addon.activationGrad(activationOp(args), need(f32(cpu, dy), FUSED.activationGrad, "dy"), xv, out)
+  return cpu.makeTensorInfo(x!.shape, "float32", out)
+}
+
+const softmaxGradKernel = (addon: NativeAddon): tf.KernelFunc => (args) => {
+  const cpu = args.backend as MathBackendCPU
+  const { y, dy } = args.inputs
+  const yv = need(f32(cpu, y), FUSED.softmaxGrad, "y")
+  const cols = y!.shape[y!.shape.length - 1]
+  const out = alloc(yv.length)
+  if (yv.length > 0) addon.softmaxGrad(yv, need(f32(cpu, dy), FUSED.softmaxGrad, "dy"), out, yv.length / cols, cols)
+  return cpu.makeTensorInfo(y!.shape, "float32", out)
+}
+
+/** The fused kernels, by kernel name: no cpu counterpart, no fallback. */
+export const fusedKernels: Readonly<Record<string, (addon: NativeAddon) => tf.KernelFunc>> = {
+  [FUSED.layerNorm]: layerNormKernel,
+  [FUSED.layerNormGrad]: layerNormGradKernel,
+  [FUSED.activation]: activationKernel,
+  [FUSED.activationGrad]: activationGradKernel,
+  [FUSED.softmaxGrad]: softmaxGradKernel,
 }
 
 /** Every kernel the pack replaces, by tfjs kernel name. */
