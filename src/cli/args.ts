@@ -439,10 +439,11 @@ export const parseCommand = (argv: ReadonlyArray<string>): Either.Either<Command
       case "run": {
         const executor = executorOf(v)
         if (Either.isLeft(executor)) return Either.left(executor.left)
+        const { executor: where, slurm } = executor.right
         return Either.all([one("pipeline FILE"), positiveInt("--jobs", str(v["jobs"]), 1)]).pipe(
           Either.map(([file, jobs]): Command => ({
             _tag: "run", file, jobs, set: strs(v["set"]), force: strs(v["force"]), only: strs(v["only"]),
-            failFast: bool(v["fail-fast"]), json: bool(v["json"]), noTui: bool(v["no-tui"]), backend: str(v["backend"]), cache, ...executor
+            failFast: bool(v["fail-fast"]), json: bool(v["json"]), noTui: bool(v["no-tui"]), backend: str(v["backend"]), cache, executor: where, slurm
           }))
         )
       }
