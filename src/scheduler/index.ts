@@ -13,3 +13,5 @@ export { makePlan, plannedStages, type Plan, type PlanEntry, type PlanOptions } 
 export { execute, type ExecuteOptions, type RunResult } from "./execute.js"
 export { planPipeline, resolvePipeline, runPipeline, type PlanPipelineOptions } from "./runPipeline.js"
 export { loadInput, storeOutput } from "./artifacts.js"
+export type { Executor } from "./Executor.js"
+export { localExecutor } from "./executors/local.js"

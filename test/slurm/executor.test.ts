@@ -172,3 +172,15 @@ slurmTest("requests the partition cannot satisfy are reported before anything is
   assert.equal(ledgerRows(cache).length, 0, "nothing submitted")
   assert.deepEqual(slurmJobs(cache, "fixture-slow"), [])
 })
+
+slurmTest("an sbatch error that is not transient fails the stage at once, naming sbatch's message", async () => {
+  const cache = join(tmp.dir, "sbatch.sqlite")
+  const include = join(tmp.dir, "sbatch-included.txt")
+  writeFileSync(include, "any\n")
+  const r = await runToEnd(["run", fixture("include.ts"), "--json", "--cache", cache, ...slurmArgs, "--sbatch-arg=--no-such-option"], { CLIPCL_TEST_INCLUDE: include })
+  assert.equal(r.code, 1)
+  const f = finalEvents(r.events)
+  assert.equal(f.included.status, "failed")
+  assert.match(f.included.error.message, /sbatch failed: .*no-such-option/)
+  assert.deepEqual(ledgerRows(cache).map((row) => row.state), ["failed"])
+})

@@ -315,7 +315,13 @@ export const makeSlurmExecutor = (o: SlurmExecutorOptions): Effect.Effect<Execut
             if (current === undefined) {
               attempt++
               const s = yield* submit(attempt, exclude)
-              if (s._tag === "Left") return yield* failed(s.left.detail, undefined, "")
+              if (s._tag === "Left") {
+                // Nothing ran: record the failed attempt like a local failure, with no job to name.
+                yield* sc.cache
+                  .recordRun({ key, pipeline: o.pipeline, stage: node.name, stageKind: node.def.name, preimage: { ...node.static, inputs }, params: node.static.params, inputs, output: null, outputKind: node.def.output.kind, status: "failed", startedAt: t0, endedAt: Date.now(), metrics: null, logTail: "", error: s.left.detail })
+                  .pipe(Effect.ignore)
+                return yield* failed(s.left.detail, undefined, "")
+              }
               current = s.right
               log(`job ${current.jobId} submitted (attempt ${attempt})`)
             }
