@@ -14,6 +14,7 @@
  *
  * @since 0.1.0
  */
+import { BackendUnavailableError } from "./errors.js"
 import { MathBackendCPU, tf } from "./tf.js"
 import { loadAddon, type NativeAddon } from "./internal/addon.js"
 import { fusedKernels, nativeKernels } from "./internal/kernels.js"
@@ -145,15 +146,19 @@ export const nativeStatus = (): NativeInfo | undefined => {
  * Selects the GEMM the native kernels run: `vendored` (the addon's own) or
  * `blas` (the library it was built against). `CLIPCL_GEMM=vendored` selects
  * the addon's own at load. Throws when the addon is missing or the build
- * links no BLAS library.
+ * links no BLAS library (`BackendUnavailableError`).
  *
  * @since 0.1.0
  * @category utils
  */
 export const setNativeGemm = (gemm: "vendored" | "blas"): NativeGemm => {
   const load = loadAddon()
-  if (!load.ok) throw new Error(`clipcl native: ${load.reason}`)
-  return load.addon.setGemm(gemm) as NativeGemm
+  if (!load.ok) throw new BackendUnavailableError({ backend: NATIVE_BACKEND, reason: load.reason })
+  try {
+    return load.addon.setGemm(gemm) as NativeGemm
+  } catch (cause) {
+    throw new BackendUnavailableError({ backend: NATIVE_BACKEND, reason: cause instanceof Error ? cause.message : String(cause), cause })
+  }
 }
 
 /**

@@ -19,6 +19,7 @@ export const TRAINING_KERNELS: ReadonlyArray<string> = [
   "GatherV2", "Greater", "GreaterEqual", "Identity", "Less", "Log", "Max", "Maximum", "Mean", "Minimum", "Multiply",
   "Neg", "OneHot", "OnesLike", "PadV2", "Pow", "Range", "RealDiv", "Reshape", "Rsqrt", "ScatterNd", "Select",
   "Sigmoid", "Sign", "Slice", "Softmax", "SplitV", "Sqrt", "Square", "Sub", "Sum", "Tile", "Transpose", "ZerosLike",
+  "_FusedMatMul",
 ]
 
 /**

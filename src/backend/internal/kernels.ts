@@ -9,6 +9,7 @@
 import type { MathBackendCPU } from "../tf.js"
 import { tf } from "../tf.js"
 import type { NativeAddon } from "./addon.js"
+import { NativeKernelError } from "../errors.js"
 import { FUSED } from "./fusedNames.js"
 import { broadcastMeta, broadcastShape, transposeMeta } from "./layout.js"
 
@@ -284,9 +285,9 @@ const padV2: Make = (addon, fallback) => (args) => {
   return cpu.makeTensorInfo(outShape, "float32", out)
 }
 
-/** Inputs the fused kernels cannot take (not float32): an error, since the ops check before dispatching. */
+/** Inputs the fused kernels cannot take (not float32): a bug, since the ops check before dispatching. */
 const need = (v: Float32Array | undefined, kernel: string, input: string): Float32Array => {
-  if (v === undefined) throw new Error(`${kernel}: input '${input}' must be a float32 tensor`)
+  if (v === undefined) throw new NativeKernelError({ kernel, reason: `input '${input}' must be a float32 tensor` })
   return v
 }
 
@@ -318,7 +319,7 @@ const layerNormGradKernel = (addon: NativeAddon): tf.KernelFunc => (args) => {
 
 const activationOp = (args: Args): number => {
   const op = ACTIVATION_OP[args.attrs?.kind as string]
-  if (op === undefined) throw new Error(`${FUSED.activation}: unknown activation '${String(args.attrs?.kind)}'`)
+  if (op === undefined) throw new NativeKernelError({ kernel: FUSED.activation, reason: `unknown activation '${String(args.attrs?.kind)}'` })
   return op
 }
 
