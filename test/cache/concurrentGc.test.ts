@@ -72,8 +72,8 @@ describe("gc beside other processes", () => {
       const pubs: Proc[] = []
       const lane = async (lane: number) => {
         const ends: Array<{ code: number | null; stderr: string }> = []
-        for (let k = 0; k < 3 * SCALE; k++) {
-          const p = contend("publish", path, String(lane * 100 + k), "50")
+        for (let k = 0; k < 2 * SCALE; k++) {
+          const p = contend("publish", path, String(lane * 100 + k), "60")
           pubs.push(p)
           ends.push(await p.done)
         }
@@ -87,7 +87,7 @@ describe("gc beside other processes", () => {
       const lost = pubs.flatMap((p) => last(p).lost as string[])
       const gcr = last(gc)
       const after = await soundAfter(path)
-      t.diagnostic(`published ${pubs.length * 50} artifacts against ${gcr.iterations} gc passes (${gcr.evicted} evictions, ${gcr.inUse} in-use skips); lost ${lost.length + after.corrupt.length}`)
+      t.diagnostic(`published ${pubs.length * 60} artifacts against ${gcr.iterations} gc passes (${gcr.evicted} evictions, ${gcr.inUse} in-use skips); lost ${lost.length + after.corrupt.length}`)
       assert.deepEqual(lost, [], "every artifact a publisher had just put was there for it")
       assert.deepEqual(after.corrupt, [], "no committed artifact lost its bytes")
       assert.equal(after.sqlite, "ok")
@@ -108,8 +108,8 @@ describe("gc beside other processes", () => {
       await Promise.all([gc.started, verify.started])
       // Short-lived publishers one after another: what each wrote is evicted while verify reads.
       const lost: string[] = []
-      for (let k = 0; k < 6 * SCALE; k++) {
-        const pub = contend("publish", path, String(300 + k), "20")
+      for (let k = 0; k < 4 * SCALE; k++) {
+        const pub = contend("publish", path, String(300 + k), "25")
         const e = await pub.done
         assert.equal(e.code, 0, e.stderr)
         lost.push(...(last(pub).lost as string[]))
@@ -137,7 +137,7 @@ describe("gc beside other processes", () => {
       const gc = contend("gc", path, stop)
       await gc.started
       const failures: string[] = []
-      const runs = 3 * SCALE
+      const runs = 2 * SCALE
       for (let seed = 1; seed <= runs; seed++) {
         const r = spawnNode([resolve("bin/clipcl.js"), "run", CHAIN, "--json", "--cache", path], { CLIPCL_TEST_SEED: String(seed) })
         const x = await r.done

@@ -408,11 +408,27 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
    * (a put, a lookup, a read). Processes that only inspect (ls, stats,
    * verify, gc) never register, so they protect nothing.
    */
+  let sessionTried = false
   const ensureSession = (): void => {
-    if (memory || session !== 0) return
+    if (memory || sessionTried) return
+    sessionTried = true
     const t = now()
-    session = Number(st.newSession.run(process.pid, host, t).lastInsertRowid)
-    sessionStart = t
+    try {
+      session = Number(st.newSession.run(process.pid, host, t).lastInsertRowid)
+      sessionStart = t
+    } catch (e) {
+      // A store that cannot be written (read-only, full) still reads; nothing it uses is protected.
+      noteFailure(e)
+    }
+  }
+  /** Claim by one UPDATE; false when the row is gone. A claim that cannot be written protects nothing but loses nothing. */
+  const claimWrite = (hash: string, t: number): boolean => {
+    try {
+      return st.claim.run(t, hash).changes > 0
+    } catch (e) {
+      noteFailure(e)
+      return st.hasArtifact.get(hash) !== undefined
+    }
   }
 
   /** The artifact's row, claimed for this session (undefined: not stored, or just evicted). */
@@ -421,7 +437,7 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
     if (batch.hasArtifact(hash)) batch.flush()
     const row = st.artifact.get(hash) as ArtifactRow | undefined
     if (row === undefined || memory || row.last_used_at >= sessionStart) return row
-    if (st.claim.run(Math.max(now(), sessionStart), hash).changes === 0) return undefined
+    if (!claimWrite(hash, Math.max(now(), sessionStart))) return undefined
     return st.artifact.get(hash) as ArtifactRow | undefined
   }
   const readChunk = (blob: number, idx: number): Buffer | undefined => st.chunk.get(blob, idx) as Buffer | undefined
@@ -1014,11 +1030,18 @@ const openStore = (path: string, options: CacheStoreOptions): OpenStore => {
         // Claim the hits not yet used in this session, in one transaction.
         const gone = new Set<string>()
         const unclaimed = memory ? [] : rows.filter((r) => r.usedAt < sessionStart)
-        if (unclaimed.length > 0)
-          db.transaction(() => {
-            const t = Math.max(now(), sessionStart)
-            for (const r of unclaimed) if (st.claim.run(t, r.output).changes === 0) gone.add(r.output)
-          }).immediate()
+        if (unclaimed.length > 0) {
+          const t = Math.max(now(), sessionStart)
+          try {
+            db.transaction(() => {
+              for (const r of unclaimed) if (st.claim.run(t, r.output).changes === 0) gone.add(r.output)
+            }).immediate()
+          } catch (e) {
+            // Not writable now: the hits stand, unprotected (as a lookup did before sessions existed).
+            noteFailure(e)
+            gone.clear()
+          }
+        }
         for (const { usedAt: _, ...hit } of rows) {
           if (gone.has(hit.output)) continue
           touch(hit.output)
