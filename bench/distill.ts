@@ -82,7 +82,11 @@ const timed = async (def: AnyStage, params: unknown, inputs: Record<string, unkn
 
 const train = { epochs: 6, batchSize: 64, learningRate: 1e-3, ...(maxSteps === undefined ? {} : { maxSteps }) }
 const fmt = (ms: number) => `${(ms / 1000).toFixed(1)} s`
-const median = (xs: Array<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+const median = (xs: Array<number>) => {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = Math.floor(s.length / 2)
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2
+}
 const saved = (before: number, after: number) => `${(100 * (1 - after / before)).toFixed(1)}%`
 
 for (const s of sessions) {
