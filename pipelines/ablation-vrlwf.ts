@@ -2,9 +2,10 @@
  * VR-LwF ablation on the synthetic world: alpha x vocabulary (redrawn random
  * sequences, a fixed pool of random sequences of two lengths, real words) x
  * which part of CLIP is tuned, one-session training. One sweep: pretraining,
- * the pretrained evaluation, the FT baselines (one per tuned part) and the
+ * the pretrained evaluation, the FT baselines (one per tuned part), the
  * vocabulary embeddings (one per vocabulary, shared by every alpha and part)
- * are computed once; `clipcl plan` shows the merged DAG.
+ * and the teacher's image features (one `distill`, shared by all 32 VR-LwF
+ * sessions) are computed once; `clipcl plan` shows the merged DAG.
  *
  *   clipcl plan pipelines/ablation-vrlwf.ts
  *   clipcl run pipelines/ablation-vrlwf.ts

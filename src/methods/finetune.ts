@@ -18,6 +18,7 @@ import { ft, type Method } from "./method.js"
 import type { MethodModel, TunePart } from "./model.js"
 import { makeRng } from "./prng.js"
 import { similarityLogits } from "./similarity.js"
+import type { TeacherImageFeatures } from "./teacher.js"
 import { train, type TrainHooks, type TrainOptions, type TrainResult } from "./train.js"
 import { promptAccuracy } from "./validation.js"
 
@@ -34,6 +35,9 @@ export interface FinetuneOptions extends TrainOptions {
  * `model` taken at the start of the session (which is the previous
  * session's model when sessions run in sequence, and the original model for
  * one-session training); `initial` is the pretrained model (ZSCL).
+ * `previousImages` are `previous`'s features of the session's images,
+ * computed once (`embedImages`), so teachers need not encode them at every
+ * step; the caller owns them.
  *
  * @since 0.1.0
  * @category models
@@ -41,6 +45,7 @@ export interface FinetuneOptions extends TrainOptions {
 export interface FinetuneModels {
   readonly previous?: MethodModel
   readonly initial?: MethodModel
+  readonly previousImages?: TeacherImageFeatures
 }
 
 /**
@@ -82,19 +87,31 @@ export const finetune = async (
   const tokens = tokenRows(session.classTokens)
   const textTrained = trainsText(options.part)
   const frozenClassTexts = textTrained ? undefined : tf.tidy(() => tf.keep(model.encodeText(tokens)))
-  const m = method.setup({
-    model,
-    get previous() {
-      return previousModel()
-    },
-    previousIsStart: ownPrevious,
-    initial: hooks.initial,
-    session,
-    part: options.part,
-    variables,
-    rng: rng.fork(),
-    batchSize: options.batchSize,
-  })
+  const release = () => {
+    frozenClassTexts?.dispose()
+    cloned?.dispose()
+  }
+  let m: ReturnType<Method["setup"]>
+  try {
+    m = method.setup({
+      model,
+      get previous() {
+        return previousModel()
+      },
+      previousIsStart: ownPrevious,
+      initial: hooks.initial,
+      previousImages: hooks.previousImages,
+      session,
+      part: options.part,
+      variables,
+      rng: rng.fork(),
+      batchSize: options.batchSize,
+    })
+  } catch (e) {
+    // A refused setup (bad option, features of the wrong image set) frees what was made for it.
+    release()
+    throw e
+  }
   try {
     const result = await train(
       {
@@ -133,7 +150,6 @@ export const finetune = async (
     return result
   } finally {
     m.dispose()
-    frozenClassTexts?.dispose()
-    cloned?.dispose()
+    release()
   }
 }

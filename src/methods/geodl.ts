@@ -27,6 +27,7 @@ import { type Matrix, matMul, rowSpaceBasis, symmetricEigen, transpose } from ".
 import { lwfActive } from "./lwf.js"
 import type { ExtraLoss, Method } from "./method.js"
 import { l2Normalize } from "./similarity.js"
+import { teacherImages } from "./teacher.js"
 
 /**
  * The geodesic flow kernel Q (d x d) between the subspaces spanned by bases
@@ -100,10 +101,10 @@ export const geodl = (options: Partial<GeodlOptions> = {}): Method => {
     name: "GeoDL",
     setup: (s) => {
       if (!lwfActive(s, o.firstSession)) return { dispose: () => {} }
-      const teacher = s.previous
+      const teacher = teacherImages("GeoDL", "previousImages", s.session.images.size, () => s.previous, s.previousImages)
       return {
         extraLoss: (input): ExtraLoss => {
-          const oldF = l2Normalize(teacher.encodeImage(input.images))
+          const oldF = l2Normalize(teacher.encode(input.indices, input.images))
           const newF = l2Normalize(input.studentImages)
           const zo = oldF.arraySync() as Matrix
           const zn = tf.tidy(() => newF.arraySync() as Matrix)
@@ -112,7 +113,7 @@ export const geodl = (options: Partial<GeodlOptions> = {}): Method => {
           const l = geodlLoss(oldF, newF, q)
           return { loss: tf.mul(l, o.weight) as tf.Scalar, metrics: { geodl: l } }
         },
-        dispose: () => {},
+        dispose: () => teacher.dispose(),
       }
     },
   }

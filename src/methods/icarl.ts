@@ -23,6 +23,7 @@ import type { ExtraLoss, Method } from "./method.js"
 import type { MethodModel } from "./model.js"
 import type { ReplayMemory } from "./replay.js"
 import { l2Normalize, similarityLogits } from "./similarity.js"
+import { teacherImages, type TeacherImageFeatures } from "./teacher.js"
 import { sampleIndices } from "./vocabulary.js"
 
 const normalizeRows = (rows: ReadonlyArray<ReadonlyArray<number>>): number[][] =>
@@ -143,6 +144,8 @@ export interface IcarlOptions {
   /** Weight of the distillation on exemplars. */
   readonly distillWeight: number
   readonly temperature: number
+  /** The previous model's features of `memory.images`, row by row, computed once (`embedImages`); the caller owns them. */
+  readonly teacherImages?: TeacherImageFeatures
 }
 
 /**
@@ -158,18 +161,22 @@ export const icarl = (options: Partial<IcarlOptions> & { readonly memory: Replay
     setup: (s) => {
       const memory = o.memory
       if (memory.images.size === 0) return { dispose: () => {} }
-      const teacher = classTeacher(s.previous, s.session.classTokens)
+      const images = teacherImages("iCaRL", "teacherImages", memory.images.size, () => s.previous, o.teacherImages)
+      const teacher = classTeacher(s.previous, s.session.classTokens, images)
       const k = o.memoryBatch ?? s.batchSize
       return {
         extraLoss: (input): ExtraLoss => {
           const rows = sampleIndices(s.rng, memory.images.size, k)
-          const images = memory.images.batch(rows)
-          const logits = similarityLogits(s.model.encodeImage(images), input.classTexts, input.studentScale)
+          const batch = memory.images.batch(rows)
+          const logits = similarityLogits(s.model.encodeImage(batch), input.classTexts, input.studentScale)
           const replay = crossEntropy(logits, rows.map((r) => memory.labels[r]))
-          const distill = lwfLoss(teacher.logits(images), logits, o.temperature)
+          const distill = lwfLoss(teacher.logits(rows, batch), logits, o.temperature)
           return { loss: tf.add(replay, tf.mul(distill, o.distillWeight)) as tf.Scalar, metrics: { replay, distill } }
         },
-        dispose: () => teacher.dispose(),
+        dispose: () => {
+          teacher.dispose()
+          images.dispose()
+        },
       }
     },
   }

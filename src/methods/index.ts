@@ -45,6 +45,7 @@ export {
   PSEUDO_TOKEN_LIMIT,
   type PseudoClassOptions,
 } from "./vocabulary.js"
+export { embedImages, teacherImages, type TeacherImageFeatures, type TeacherImages } from "./teacher.js"
 export { lwf, lwfLoss, lwfDefaults, classTeacher, type LwfOptions, type ClassTeacher } from "./lwf.js"
 export { vrlwf, vrLoss, vrlwfTotal, vrlwfDefaults, type VrlwfOptions, type Vocabulary } from "./vrlwf.js"
 export { lwfVrZscl, lwfVrZsclLoss, lwfVrZsclDefaults, type LwfVrZsclOptions } from "./lwfvrZscl.js"

@@ -14,6 +14,7 @@ import { klDivergence } from "./distill.js"
 import type { Method, SessionSetup } from "./method.js"
 import type { MethodModel } from "./model.js"
 import { similarityLogits } from "./similarity.js"
+import { teacherImages, type TeacherImages } from "./teacher.js"
 
 /**
  * The LwF term from teacher and student logits over the same classes.
@@ -43,30 +44,30 @@ export interface LwfOptions {
 export const lwfDefaults: LwfOptions = { alpha: 1, temperature: 1, firstSession: 1 }
 
 /**
- * A frozen teacher's class-prompt features and scale, computed once per
- * session, and its logits for a batch of images.
+ * A frozen teacher's class-prompt features, computed once per session, and
+ * its logits for a batch of images (rows `indices` of the image set that
+ * `images` views: precomputed features or the teacher run on the batch).
  *
  * @since 0.1.0
  * @category utils
  */
 export interface ClassTeacher {
-  logits(images: tf.Tensor4D): tf.Tensor2D
+  logits(indices: ReadonlyArray<number>, images: tf.Tensor4D): tf.Tensor2D
   dispose(): void
 }
 
 /**
+ * The class teacher over `images`, whose scale it uses (the caller disposes
+ * `images`).
+ *
  * @since 0.1.0
  * @category constructors
  */
-export const classTeacher = (teacher: MethodModel, classTokens: ReadonlyArray<ReadonlyArray<number>>): ClassTeacher => {
+export const classTeacher = (teacher: MethodModel, classTokens: ReadonlyArray<ReadonlyArray<number>>, images: TeacherImages): ClassTeacher => {
   const texts = tf.tidy(() => teacher.encodeText(tokenRows(classTokens)))
-  const scale = tf.tidy(() => teacher.logitScaleTensor())
   return {
-    logits: (images) => tf.tidy("classTeacher", () => similarityLogits(teacher.encodeImage(images), texts, scale)),
-    dispose: () => {
-      texts.dispose()
-      scale.dispose()
-    },
+    logits: (indices, batch) => tf.tidy("classTeacher", () => similarityLogits(images.encode(indices, batch), texts, images.scale)),
+    dispose: () => texts.dispose(),
   }
 }
 
@@ -90,13 +91,17 @@ export const lwf = (options: Partial<LwfOptions> = {}): Method => {
     name: "LwF",
     setup: (s) => {
       if (!lwfActive(s, o.firstSession)) return { dispose: () => {} }
-      const teacher = classTeacher(s.previous, s.session.classTokens)
+      const images = teacherImages("LwF", "previousImages", s.session.images.size, () => s.previous, s.previousImages)
+      const teacher = classTeacher(s.previous, s.session.classTokens, images)
       return {
         extraLoss: (input) => {
-          const l = lwfLoss(teacher.logits(input.images), input.logits, o.temperature)
+          const l = lwfLoss(teacher.logits(input.indices, input.images), input.logits, o.temperature)
           return { loss: tf.mul(l, o.alpha) as tf.Scalar, metrics: { lwf: l } }
         },
-        dispose: () => teacher.dispose(),
+        dispose: () => {
+          teacher.dispose()
+          images.dispose()
+        },
       }
     },
   }

@@ -16,6 +16,7 @@ import { bidirectionalDistillation } from "./distill.js"
 import { trainsText } from "./finetune.js"
 import type { ExtraLoss, Method } from "./method.js"
 import { similarityLogits } from "./similarity.js"
+import { teacherImages } from "./teacher.js"
 import { drawPseudoClasses, embedVocabulary, sampleIndices } from "./vocabulary.js"
 
 /**
@@ -72,13 +73,13 @@ export const lwfVrZscl = (options: Partial<LwfVrZsclOptions> = {}): Method => {
       const teacherTexts = embedVocabulary(teacher, ids)
       const textTrained = trainsText(s.part)
       const studentTexts = textTrained ? undefined : s.previousIsStart ? teacherTexts : embedVocabulary(s.model, ids)
-      const teacherScale = tf.tidy(() => teacher.logitScaleTensor())
+      const images = teacherImages("LwF-VR (ZSCL)", "previousImages", s.session.images.size, () => teacher, s.previousImages)
       return {
         extraLoss: (input): ExtraLoss => {
           const pick = sampleIndices(s.rng, ids.length, o.textsPerStep)
           const idx = tf.tensor1d(pick, "int32")
           const l = lwfVrZsclLoss(
-            { images: teacher.encodeImage(input.images), texts: tf.gather(teacherTexts, idx), scale: teacherScale },
+            { images: images.encode(input.indices, input.images), texts: tf.gather(teacherTexts, idx), scale: images.scale },
             {
               images: input.studentImages,
               texts: studentTexts !== undefined ? tf.gather(studentTexts, idx) : s.model.encodeText(pick.map((i) => ids[i])),
@@ -91,7 +92,7 @@ export const lwfVrZscl = (options: Partial<LwfVrZsclOptions> = {}): Method => {
         dispose: () => {
           if (studentTexts !== undefined && studentTexts !== teacherTexts) studentTexts.dispose()
           teacherTexts.dispose()
-          teacherScale.dispose()
+          images.dispose()
         },
       }
     },

@@ -13,6 +13,7 @@ import type { tf } from "../backend/tf.js"
 import type { SessionData } from "./data.js"
 import type { MethodModel, TunePart } from "./model.js"
 import type { Rng } from "./prng.js"
+import type { TeacherImageFeatures } from "./teacher.js"
 
 /**
  * The tensors of one step that a method's extra terms may use. All are
@@ -67,6 +68,12 @@ export interface SessionSetup {
   readonly previousIsStart: boolean
   /** The initial (pretrained / zero-shot) model, when the caller has it. */
   readonly initial: MethodModel | undefined
+  /**
+   * `previous`'s features of `session.images`, row by row, when the caller
+   * computed them once (the `distill` stage): methods then gather them
+   * instead of running `previous`'s image encoder at every step.
+   */
+  readonly previousImages: TeacherImageFeatures | undefined
   readonly session: SessionData
   readonly part: TunePart
   /** The variables being trained, in order. */

@@ -26,6 +26,7 @@ import { trainsText } from "./finetune.js"
 import { classTeacher, lwfActive, lwfLoss } from "./lwf.js"
 import type { ExtraLoss, Method } from "./method.js"
 import { similarityLogits } from "./similarity.js"
+import { teacherImages } from "./teacher.js"
 import { drawPseudoClasses, embedVocabulary, sampleIndices } from "./vocabulary.js"
 
 /**
@@ -118,12 +119,12 @@ export const vrlwf = (options: Partial<VrlwfOptions> = {}): Method => {
       const textTrained = trainsText(s.part)
       // When neither tower's text side moves, the student's vocabulary features equal the teacher's.
       const sharedText = !textTrained && s.previousIsStart
-      const teacherScale = tf.tidy(() => teacher.logitScaleTensor())
-      const classes = lwfActive(s, o.lwfFirstSession) ? classTeacher(teacher, s.session.classTokens) : undefined
       const pool = o.vocabulary.kind === "pool" ? o.vocabulary : undefined
       if (pool !== undefined && pool.ids.length === 0) {
         throw new InvalidOptionError({ method: "VR-LwF", option: "vocabulary.ids", reason: "is empty" })
       }
+      const images = teacherImages("VR-LwF", "previousImages", s.session.images.size, () => teacher, s.previousImages)
+      const classes = lwfActive(s, o.lwfFirstSession) ? classTeacher(teacher, s.session.classTokens, images) : undefined
       const ownPoolFeatures = pool !== undefined && pool.teacherFeatures === undefined
       const poolTeacher = pool === undefined ? undefined : (pool.teacherFeatures ?? embedVocabulary(teacher, pool.ids))
       const poolStudent = pool === undefined || textTrained || sharedText ? undefined : embedVocabulary(s.model, pool.ids)
@@ -145,18 +146,17 @@ export const vrlwf = (options: Partial<VrlwfOptions> = {}): Method => {
                 ? tf.gather(poolStudent, idx)
                 : s.model.encodeText(pick.map((i) => pool.ids[i].slice()))
           }
-          const teacherImages = teacher.encodeImage(input.images)
           const vr = vrLoss(
-            { images: teacherImages, texts: teacherTexts, scale: teacherScale },
+            { images: images.encode(input.indices, input.images), texts: teacherTexts, scale: images.scale },
             { images: input.studentImages, texts: studentTexts, scale: input.studentScale },
             o.temperature,
           )
           if (classes === undefined) return { loss: tf.mul(vr, o.alpha) as tf.Scalar, metrics: { vr } }
-          const lwf = lwfLoss(classes.logits(input.images), input.logits, o.temperature)
+          const lwf = lwfLoss(classes.logits(input.indices, input.images), input.logits, o.temperature)
           return { loss: tf.mul(tf.add(lwf, vr), o.alpha) as tf.Scalar, metrics: { vr, lwf } }
         },
         dispose: () => {
-          teacherScale.dispose()
+          images.dispose()
           classes?.dispose()
           if (ownPoolFeatures) poolTeacher?.dispose()
           poolStudent?.dispose()

@@ -24,12 +24,15 @@ import { InvalidOptionError } from "./errors.js"
 import { trainsText } from "./finetune.js"
 import { lwfVrZsclLoss } from "./lwfvrZscl.js"
 import type { ExtraLoss, Method } from "./method.js"
+import { teacherImages, type TeacherImageFeatures } from "./teacher.js"
 import { embedVocabulary, sampleIndices } from "./vocabulary.js"
 
 /**
  * Reference data: images (e.g. from the pretraining distribution) and texts
  * (e.g. prompts of many class names); `teacherTextFeatures` may carry the
- * initial model's features of `texts` (from `embedVocabulary`).
+ * initial model's features of `texts` (from `embedVocabulary`) and
+ * `teacherImages` its features of `images` (from `embedImages`), computed
+ * once; the caller owns both.
  *
  * @since 0.1.0
  * @category models
@@ -38,6 +41,7 @@ export interface ZsclReference {
   readonly images: ImageSource
   readonly texts: ReadonlyArray<ReadonlyArray<number>>
   readonly teacherTextFeatures?: tf.Tensor2D
+  readonly teacherImages?: TeacherImageFeatures
 }
 
 /**
@@ -117,7 +121,7 @@ export const zscl = (options: Partial<ZsclOptions> & { readonly reference: ZsclR
       const ownTeacherTexts = ref.teacherTextFeatures === undefined
       const teacherTexts = ref.teacherTextFeatures ?? embedVocabulary(teacher, texts)
       const studentTexts = trainsText(s.part) ? undefined : embedVocabulary(s.model, texts)
-      const teacherScale = tf.tidy(() => teacher.logitScaleTensor())
+      const teacherRef = teacherImages("ZSCL", "reference.teacherImages", ref.images.size, () => teacher, ref.teacherImages)
       const averager = o.averageEvery > 0 ? makeWeightAverager(s.variables) : undefined
       const perStep = o.imagesPerStep ?? s.batchSize
       return {
@@ -127,7 +131,7 @@ export const zscl = (options: Partial<ZsclOptions> & { readonly reference: ZsclR
           const idx = tf.tensor1d(txtIdx, "int32")
           const images = ref.images.batch(imgIdx)
           const l = lwfVrZsclLoss(
-            { images: teacher.encodeImage(images), texts: tf.gather(teacherTexts, idx), scale: teacherScale },
+            { images: teacherRef.encode(imgIdx, images), texts: tf.gather(teacherTexts, idx), scale: teacherRef.scale },
             {
               images: s.model.encodeImage(images),
               texts: studentTexts !== undefined ? tf.gather(studentTexts, idx) : s.model.encodeText(txtIdx.map((i) => texts[i])),
@@ -144,7 +148,7 @@ export const zscl = (options: Partial<ZsclOptions> & { readonly reference: ZsclR
         dispose: () => {
           if (ownTeacherTexts) teacherTexts.dispose()
           studentTexts?.dispose()
-          teacherScale.dispose()
+          teacherRef.dispose()
           averager?.dispose()
         },
       }

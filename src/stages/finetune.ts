@@ -3,9 +3,12 @@
  * `model` input (the pretrained model for the first session, the previous
  * session's model after that) and learns the session's target classes with
  * cross-entropy over image-to-class-prompt logits plus whatever its method
- * adds. `initial` is the pretrained model (ZSCL's teacher). The variant
- * `finetuneWithVocabulary` takes a vocabulary embedded once by
- * `embedVocabulary` (VR-LwF with `vocabulary: "pool"`).
+ * adds. `initial` is the pretrained model (ZSCL's teacher). The variants
+ * take what was computed once upstream: `finetuneWithTeacher` the
+ * teacher's image features from `distill` (LwF, VR-LwF, LwF-VR (ZSCL),
+ * GeoDL, iCaRL, ZSCL: the teacher's image encoder then never runs during
+ * training), and `finetuneWithVocabulary` those and a vocabulary embedded
+ * once by `embedVocabulary` (VR-LwF with `vocabulary: "pool"`).
  *
  * @since 0.1.0
  */
@@ -13,17 +16,18 @@ import { Schema } from "effect"
 import { tf } from "../backend/tf.js"
 import type { ClipModel } from "../clip/model.js"
 import { indicesOfClasses, type LabeledImages } from "../data/ImageSet.js"
-import { checkpoint, stage, tensors, type TensorSet } from "../dsl/index.js"
+import { checkpoint, stage, tensors, type CheckpointInput, type TensorSet } from "../dsl/index.js"
 import type { StageContext } from "../dsl/Stage.js"
 import type { SessionData } from "../methods/data.js"
 import { finetune as trainSession } from "../methods/finetune.js"
 import { imm } from "../methods/imm.js"
 import { makeRng } from "../methods/prng.js"
-import type { ReplayMemory } from "../methods/replay.js"
 import { disposeWeights } from "../methods/weights.js"
-import { DataParams, openExperiment, rawImageSource, SessionParams, sessionsOf, tokens, type Experiment } from "./experiment.js"
+import { readTeacherInput, TeacherInputError } from "./distill.js"
+import { DataParams, openExperiment, rawImageSource, SessionParams, sessionsOf, tokens } from "./experiment.js"
 import { loadModel, trainHooks } from "./io.js"
-import { makeMethod, MethodParams, type MethodResources } from "./methodParams.js"
+import { referencePicks, replayPicks } from "./methodImages.js"
+import { makeMethod, MethodParams, teacherImageSets, type MethodResources } from "./methodParams.js"
 import { PartParams, TrainParams, trainOptions, validationFraction } from "./params.js"
 import { moduleSources } from "./sources.js"
 
@@ -39,44 +43,20 @@ const Params = Schema.Struct({
 
 type Params = typeof Params.Type
 
-/** Pretraining pairs used as ZSCL's reference data. */
-const referencePairs = async (exp: Experiment, size: number, imageSize: number, contextLength: number, seed: number) => {
-  const set = exp.pretrain
-  if (set === undefined) throw new Error(`ZSCL needs reference image-caption pairs; ${exp.name} has none`)
-  const n = Math.min(size, set.size)
-  const pick = makeRng(seed).permutation(set.size).slice(0, n)
-  const raw = await set.read(Int32Array.from(pick))
-  return { images: rawImageSource(set, raw, imageSize), texts: tokens(pick.map((i) => set.captions[i]![0]!), contextLength) }
+/** The models a session reads, and the content hashes of their checkpoints. */
+interface Models {
+  readonly model: ClipModel
+  readonly initial: ClipModel
+  readonly hashes: { readonly model: string; readonly initial: string }
 }
 
-/** Exemplars of the classes of earlier sessions (GEM, A-GEM, iCaRL), labels in the seen-class space. */
-const replayMemory = async (
-  exp: Experiment,
-  earlier: ReadonlyArray<{ readonly index: number; readonly classes: ReadonlyArray<number> }>,
-  seenIndex: ReadonlyMap<number, number>,
-  perClass: number,
-  imageSize: number,
-  seed: number
-): Promise<ReplayMemory> => {
-  const rng = makeRng(seed)
-  const picks: Array<number> = []
-  const labels: Array<number> = []
-  const sessions: Array<number> = []
-  for (const s of earlier) {
-    for (const c of s.classes) {
-      const idx = Array.from(indicesOfClasses(exp.target.train, [c]))
-      for (const j of rng.permutation(idx.length).slice(0, perClass)) {
-        picks.push(idx[j]!)
-        labels.push(seenIndex.get(c)!)
-        sessions.push(s.index)
-      }
-    }
-  }
-  const raw = await exp.target.train.read(Int32Array.from(picks))
-  return { images: rawImageSource(exp.target.train, raw, imageSize), labels, sessions }
+/** What was computed once upstream: a vocabulary (`embedVocabulary`) and the teacher's image features (`distill`). */
+interface Upstream {
+  readonly vocabulary?: TensorSet
+  readonly teacher?: TensorSet
 }
 
-const run = async (params: Params, seed: number, models: { model: ClipModel; initial: ClipModel }, vocabulary: TensorSet | undefined, ctx: StageContext) => {
+const run = async (params: Params, seed: number, models: Models, upstream: Upstream, ctx: StageContext) => {
   const exp = await openExperiment(params.data)
   const seq = sessionsOf(exp, params.sessions)
   const s = seq.sessions[params.session]
@@ -96,6 +76,11 @@ const run = async (params: Params, seed: number, models: { model: ClipModel; ini
   }
   ctx.log(`session ${params.session + 1}/${seq.sessions.length}: ${s.classNames.join(", ")} (${fit.length} images${heldOut.length ? `, ${heldOut.length} held out for the plateau` : ""}, ${s.seen.length} classes seen) with ${params.method.name}`)
   const m = params.method
+  const replays = m.name === "GEM" || m.name === "A-GEM" || m.name === "iCaRL"
+  const reference = m.name === "ZSCL" ? referencePicks(exp, m.referenceSize, config.contextLength, seed) : undefined
+  const memory = replays && params.session > 0 ? replayPicks(exp, seq.sessions.slice(0, params.session), m.memoryPerClass, seed) : undefined
+  const teacher = upstream.teacher === undefined ? undefined : teacherFeatures(ctx.stage, upstream.teacher, params, models, { fit, memory: memory?.picks, reference: reference?.picks })
+  const vocabulary = upstream.vocabulary
   const resources: MethodResources = {
     ...(vocabulary === undefined
       ? {}
@@ -106,15 +91,28 @@ const run = async (params: Params, seed: number, models: { model: ClipModel; ini
             teacherFeatures: tf.tensor2d(vocabulary["features"]!.data as Float32Array, vocabulary["features"]!.shape as [number, number])
           }
         }),
-    ...(m.name === "ZSCL" ? { reference: await referencePairs(exp, m.referenceSize, config.imageSize, config.contextLength, seed + 17) } : {}),
-    ...(m.name === "GEM" || m.name === "A-GEM" || m.name === "iCaRL"
-      ? params.session === 0
-        ? {}
-        : { memory: await replayMemory(exp, seq.sessions.slice(0, params.session), seenIndex, m.memoryPerClass, config.imageSize, seed + 31) }
-      : {})
+    ...(reference === undefined
+      ? {}
+      : {
+          reference: {
+            images: rawImageSource(exp.pretrain!, await exp.pretrain!.read(reference.picks), config.imageSize),
+            texts: reference.texts,
+            ...(teacher?.reference === undefined ? {} : { teacherImages: teacher.reference, teacherTextFeatures: teacher.referenceTexts! })
+          }
+        }),
+    ...(memory === undefined
+      ? {}
+      : {
+          memory: {
+            images: rawImageSource(train, await train.read(memory.picks), config.imageSize),
+            labels: memory.classes.map((c) => seenIndex.get(c)!),
+            sessions: memory.sessions
+          },
+          ...(teacher?.memory === undefined ? {} : { memoryTeacher: teacher.memory })
+        })
   }
   // Replay methods train as plain fine-tuning in the first session: there is nothing to replay yet.
-  const method = (m.name === "GEM" || m.name === "A-GEM" || m.name === "iCaRL") && params.session === 0 ? makeMethod({ name: "FT" }, {}) : makeMethod(m, resources)
+  const method = replays && params.session === 0 ? makeMethod({ name: "FT" }, {}) : makeMethod(m, resources)
   const previous = m.name === "IMM" ? model.getWeights() : undefined
   try {
     const result = await trainSession(model, session, method, { ...trainOptions(params.train, "finetune", seed), part: params.part }, {
@@ -122,7 +120,8 @@ const run = async (params: Params, seed: number, models: { model: ClipModel; ini
       onEpoch: (epoch, score) => {
         if (score !== undefined) ctx.log(`epoch ${epoch + 1}: held-out target accuracy ${(100 * score).toFixed(1)}%`)
       },
-      initial
+      initial,
+      ...(teacher?.session === undefined ? {} : { previousImages: teacher.session })
     })
     if (result.scores.length > 0) {
       ctx.log(`${result.plateaued ? "plateau reached" : "maximum epochs reached"} after ${result.epochs.length} epoch(s)`)
@@ -137,6 +136,43 @@ const run = async (params: Params, seed: number, models: { model: ClipModel; ini
   } finally {
     if (previous !== undefined) disposeWeights(previous)
     if (resources.vocabulary?.kind === "pool") resources.vocabulary.teacherFeatures?.dispose()
+    teacher?.dispose()
+  }
+}
+
+/**
+ * The teacher's features of the image sets this session's method reads,
+ * from a `distill` output: checked to come from the method's teacher and
+ * this stage's data, with a row for every image, in the session's order.
+ */
+const teacherFeatures = (
+  stageName: string,
+  set: TensorSet,
+  params: Params,
+  models: Models,
+  picks: { readonly fit: Int32Array; readonly memory: Int32Array | undefined; readonly reference: Int32Array | undefined }
+) => {
+  const need = teacherImageSets(params.method, params.session)
+  if (need === undefined) {
+    throw new TeacherInputError({ stage: stageName, reason: `${params.method.name} runs no teacher on images in session ${params.session + 1}: use the 'finetune' stage` })
+  }
+  const input = readTeacherInput(stageName, set, { hash: models.hashes[need.teacher], input: need.teacher }, params.data, models.model.config.embedDim)
+  const width = models.model.config.embedDim
+  const made: Array<tf.Tensor> = []
+  const keep = <T extends tf.Tensor>(t: T): T => (made.push(t), t)
+  const scale = keep(tf.scalar(input.scale))
+  const features = (name: "session" | "memory" | "reference", rows: Int32Array) => ({ features: keep(tf.tensor2d(input.rows(name, rows), [rows.length, width])), scale })
+  try {
+    return {
+      session: need.session === undefined ? undefined : features("session", picks.fit),
+      memory: need.memory === undefined || picks.memory === undefined ? undefined : features("memory", picks.memory),
+      reference: need.reference === undefined || picks.reference === undefined ? undefined : features("reference", picks.reference),
+      referenceTexts: need.reference === undefined || picks.reference === undefined ? undefined : keep(tf.tensor2d(input.referenceTexts(picks.reference), [picks.reference.length, width])),
+      dispose: () => made.forEach((t) => t.dispose())
+    }
+  } catch (e) {
+    made.forEach((t) => t.dispose())
+    throw e
   }
 }
 
@@ -169,6 +205,20 @@ const rows = (set: TensorSet, name: string): number[][] => {
 
 const hashIncludes = moduleSources(import.meta.url)
 
+const withModels = async (
+  inputs: { readonly model: CheckpointInput; readonly initial: CheckpointInput },
+  body: (models: Models) => Promise<Uint8Array>
+): Promise<Uint8Array> => {
+  const model = await loadModel(inputs.model)
+  const initial = await loadModel(inputs.initial)
+  try {
+    return await body({ model, initial, hashes: { model: inputs.model.hash, initial: inputs.initial.hash } })
+  } finally {
+    model.dispose()
+    initial.dispose()
+  }
+}
+
 /** @since 0.1.0 @category stages */
 export const finetune = stage({
   name: "finetune",
@@ -178,35 +228,30 @@ export const finetune = stage({
   output: checkpoint,
   resources: { accelerator: 1 },
   hashIncludes,
-  run: async ({ params, inputs, seed, ctx }) => {
-    const model = await loadModel(inputs.model)
-    const initial = await loadModel(inputs.initial)
-    try {
-      return await run(params, seed, { model, initial }, undefined, ctx)
-    } finally {
-      model.dispose()
-      initial.dispose()
-    }
-  }
+  run: ({ params, inputs, seed, ctx }) => withModels(inputs, (models) => run(params, seed, models, {}, ctx))
+})
+
+/** @since 0.1.0 @category stages */
+export const finetuneWithTeacher = stage({
+  name: "finetuneWithTeacher",
+  version: 1,
+  params: Params,
+  inputs: { model: checkpoint, initial: checkpoint, teacher: tensors },
+  output: checkpoint,
+  resources: { accelerator: 1 },
+  hashIncludes,
+  run: ({ params, inputs, seed, ctx }) => withModels(inputs, (models) => run(params, seed, models, { teacher: inputs.teacher }, ctx))
 })
 
 /** @since 0.1.0 @category stages */
 export const finetuneWithVocabulary = stage({
   name: "finetuneWithVocabulary",
-  version: 1,
+  version: 2,
   params: Params,
-  inputs: { model: checkpoint, initial: checkpoint, vocabulary: tensors },
+  inputs: { model: checkpoint, initial: checkpoint, vocabulary: tensors, teacher: tensors },
   output: checkpoint,
   resources: { accelerator: 1 },
   hashIncludes,
-  run: async ({ params, inputs, seed, ctx }) => {
-    const model = await loadModel(inputs.model)
-    const initial = await loadModel(inputs.initial)
-    try {
-      return await run(params, seed, { model, initial }, inputs.vocabulary, ctx)
-    } finally {
-      model.dispose()
-      initial.dispose()
-    }
-  }
+  run: ({ params, inputs, seed, ctx }) =>
+    withModels(inputs, (models) => run(params, seed, models, { vocabulary: inputs.vocabulary, teacher: inputs.teacher }, ctx))
 })

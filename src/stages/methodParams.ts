@@ -7,7 +7,6 @@
  */
 import { Schema } from "effect"
 import { agem } from "../methods/agem.js"
-import type { ImageSource } from "../methods/data.js"
 import { geodl } from "../methods/geodl.js"
 import { gem } from "../methods/gem.js"
 import { icarl } from "../methods/icarl.js"
@@ -15,9 +14,10 @@ import { lwf } from "../methods/lwf.js"
 import { lwfVrZscl } from "../methods/lwfvrZscl.js"
 import { ft, type Method } from "../methods/method.js"
 import type { ReplayMemory } from "../methods/replay.js"
+import type { TeacherImageFeatures } from "../methods/teacher.js"
 import { rkr } from "../methods/rkr.js"
 import { vrlwf, type Vocabulary } from "../methods/vrlwf.js"
-import { zscl } from "../methods/zscl.js"
+import { zscl, type ZsclReference } from "../methods/zscl.js"
 
 const Num = Schema.Number
 const NonNeg = Schema.Number.pipe(Schema.nonNegative())
@@ -75,11 +75,19 @@ export const MethodParams = Schema.Union(
 /** @since 0.1.0 @category models */
 export type MethodParams = typeof MethodParams.Type
 
-/** What some methods need beyond their options. @since 0.1.0 @category models */
+/**
+ * What some methods need beyond their options; the teacher's features of
+ * the reference images and texts and of the memory when computed once
+ * (`distill`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface MethodResources {
   readonly vocabulary?: Vocabulary
-  readonly reference?: { readonly images: ImageSource; readonly texts: ReadonlyArray<ReadonlyArray<number>> }
+  readonly reference?: ZsclReference
   readonly memory?: ReplayMemory
+  readonly memoryTeacher?: TeacherImageFeatures
 }
 
 const defined = <T extends object>(o: T): Partial<T> =>
@@ -119,7 +127,7 @@ export const makeMethod = (p: MethodParams, r: MethodResources): Method => {
       return agem({ memory: need(r.memory, "a replay memory", p.name) })
     case "iCaRL": {
       const { memoryPerClass: _m, ...rest } = p
-      return icarl({ ...defined(rest), memory: need(r.memory, "a replay memory", p.name) })
+      return icarl({ ...defined(rest), memory: need(r.memory, "a replay memory", p.name), ...(r.memoryTeacher === undefined ? {} : { teacherImages: r.memoryTeacher }) })
     }
     case "GeoDL":
       return geodl(defined(p))
@@ -130,3 +138,44 @@ export const makeMethod = (p: MethodParams, r: MethodResources): Method => {
 
 /** A short label for tables: the method name and its non-default options. @since 0.1.0 @category utils */
 export const methodLabel = (p: MethodParams): string => p.name
+
+/**
+ * The image sets a method's frozen teacher encodes in a session, and which
+ * input model that teacher is (`model`: the session's start; `initial`: the
+ * pretrained model). Training uses no augmentation and the teacher no
+ * dropout, so these features are constant through the session and the
+ * `distill` stage computes them once. Undefined when the method runs no
+ * teacher on images in that session (FT, IMM, GEM, A-GEM, RKR; LwF, GeoDL
+ * and iCaRL in the first session).
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export interface TeacherImageSets {
+  readonly teacher: "model" | "initial"
+  /** The session's own training images. */
+  readonly session?: number
+  /** The replay memory the session trains with. */
+  readonly memory?: { readonly session: number; readonly perClass: number }
+  /** ZSCL's reference pairs (images, and their captions' text features). */
+  readonly reference?: { readonly size: number }
+}
+
+/** @since 0.1.0 @category utils */
+export const teacherImageSets = (p: MethodParams, session: number): TeacherImageSets | undefined => {
+  switch (p.name) {
+    case "VR-LwF":
+    case "LwF-VR (ZSCL)":
+      return { teacher: "model", session }
+    // LwF and GeoDL distil from the second session on (their default `firstSession`).
+    case "LwF":
+    case "GeoDL":
+      return session >= 1 ? { teacher: "model", session } : undefined
+    case "iCaRL":
+      return session >= 1 ? { teacher: "model", memory: { session, perClass: p.memoryPerClass } } : undefined
+    case "ZSCL":
+      return { teacher: "initial", reference: { size: p.referenceSize } }
+    default:
+      return undefined
+  }
+}

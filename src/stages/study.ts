@@ -3,22 +3,27 @@
  * learn the target classes session by session with each method, evaluate
  * after every session, and report one row per method. Pipelines call
  * `study(p, options)`; sweeps call it once per setting and the scheduler
- * merges the shared prefix (pretraining, vocabulary embeddings, baselines).
- * Each evaluation comes back with its row label (method and setting), which
- * only the report takes as a parameter: labels never change what a
- * training or evaluation stage computes.
+ * merges the shared prefix (pretraining, vocabulary embeddings, teacher
+ * features, baselines). A method whose teacher encodes images (LwF, VR-LwF,
+ * LwF-VR (ZSCL), GeoDL, iCaRL, ZSCL) gets a `distill` stage per teacher
+ * and image set, and trains with `finetuneWithTeacher`. Each evaluation
+ * comes back with its row label (method and setting), which only the report
+ * takes as a parameter: labels never change what a training or evaluation
+ * stage computes.
  *
  * @since 0.1.0
  */
+import { Either, Schema } from "effect"
 import type { PipelineBuilder } from "../dsl/Pipeline.js"
-import type { CheckpointHandle, TableHandle } from "../dsl/handles.js"
+import type { CheckpointHandle, TableHandle, TensorsHandle } from "../dsl/handles.js"
+import { distill } from "./distill.js"
 import { evaluate } from "./evaluate.js"
 import { embedVocabulary, type VocabularyParams } from "./embedVocabulary.js"
 import type { DataParams } from "./experiment.js"
-import { finetune, finetuneWithVocabulary } from "./finetune.js"
+import { finetune, finetuneWithTeacher, finetuneWithVocabulary } from "./finetune.js"
 import { interpolate } from "./interpolate.js"
 import { reportOf } from "./report.js"
-import type { MethodParams } from "./methodParams.js"
+import { MethodParams, teacherImageSets } from "./methodParams.js"
 import type { PartParams, TrainParams } from "./params.js"
 
 type Encoded<T> = T extends { readonly Encoded: infer E } ? E : never
@@ -97,15 +102,35 @@ export const study = (p: PipelineBuilder, base: CheckpointHandle, o: StudyOption
   const finals = new Map<string, CheckpointHandle>()
   for (const m of o.methods) {
     if ("wiseft" in m) continue
+    // Undecodable method parameters add no distill stage: the finetune stage reports them.
+    const method = Schema.decodeUnknownEither(MethodParams)(m.method)
     let prev = base
+    let reference: TensorsHandle | undefined
     for (let s = 0; s < o.sessions; s++) {
       const params = { data: o.data, sessions, session: s, method: m.method, ...(o.part ? { part: o.part } : {}), train: { ...o.train, ...m.train } }
       const name = `finetune[${m.label}] session ${s + 1}`
+      // The teacher's image features, computed once per teacher and image set: their key holds no
+      // method option or training setting, so every alpha, vocabulary and schedule shares them.
+      const sets = Either.isRight(method) ? teacherImageSets(method.right, s) : undefined
+      let teacher: TensorsHandle | undefined
+      if (sets?.reference !== undefined) {
+        reference ??= p.add(distill, { name: `distill[${m.label}] reference`, params: { data: o.data, reference: sets.reference }, inputs: { model: base } })
+        teacher = reference
+      } else if (sets !== undefined) {
+        teacher = p.add(distill, {
+          name: `distill[${m.label}] session ${s + 1}`,
+          params: { data: o.data, sessions, ...(sets.session === undefined ? {} : { session: sets.session }), ...(sets.memory === undefined ? {} : { memory: sets.memory }) },
+          inputs: { model: sets.teacher === "initial" ? base : prev }
+        })
+      }
       if (m.vocabulary !== undefined) {
+        if (teacher === undefined) throw new Error(`study method "${m.label}": only VR-LwF reads a vocabulary`)
         // The teacher is the model the session starts from. Identical embeddings (same teacher, same
         // vocabulary) are one cache key, so methods and sweep settings share them.
         const vocabulary = p.add(embedVocabulary, { params: { vocabulary: m.vocabulary }, inputs: { model: prev } })
-        prev = p.add(finetuneWithVocabulary, { name, params, inputs: { model: prev, initial: base, vocabulary } })
+        prev = p.add(finetuneWithVocabulary, { name, params, inputs: { model: prev, initial: base, vocabulary, teacher } })
+      } else if (teacher !== undefined) {
+        prev = p.add(finetuneWithTeacher, { name, params, inputs: { model: prev, initial: base, teacher } })
       } else {
         prev = p.add(finetune, { name, params, inputs: { model: prev, initial: base } })
       }

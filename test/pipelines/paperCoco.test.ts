@@ -58,7 +58,12 @@ const expectedStages = (): Array<string> => {
     for (const m of methods) {
       for (let s = 1; s <= sessions; s++) out.push(`finetune[${m}] session ${s}${tag}`, `evaluate[${m}] session ${s}${tag}`)
     }
+    // The teacher's image features, once per teacher and image set (LwF distils from session 2 on).
+    for (let s = 1; s <= sessions; s++) out.push(`distill[VR-LwF] session ${s}${tag}`)
+    if (sessions > 1) out.push(`distill[LwF] session 2${tag}`)
   }
+  // ZSCL's reference pairs and teacher (the loaded weights) are the same in both protocols: one stage.
+  out.push("distill[ZSCL] reference[protocol=OST]")
   return out.sort()
 }
 
@@ -80,7 +85,7 @@ test("paper-coco: OST and MST studies run end to end on tiny real-format data, t
   const sameAsFt = new Set(["evaluate[LwF] session 1[protocol=OST]", "evaluate[LwF] session 1[protocol=MST]"])
   for (const [stage, s] of status) assert.ok(s === "ran" || (s === "cached" && sameAsFt.has(stage)), `${stage}: ${s}`)
   const summary = events.find((e) => e.type === "summary")!
-  assert.deepEqual([summary.ran + summary.cached, summary.failed, summary.skipped], [32, 0, 0])
+  assert.deepEqual([summary.ran + summary.cached, summary.failed, summary.skipped], [37, 0, 0])
   // Each method trained with its own loss: progress metrics name the terms.
   const metricsOf = (stage: string) => Object.assign({}, ...events.filter((e) => e.type === "progress" && e.stage === stage).map((e) => e.metrics))
   assert.ok("vr" in metricsOf("finetune[VR-LwF] session 1[protocol=OST]"))
@@ -123,7 +128,7 @@ test("paper-coco: OST and MST studies run end to end on tiny real-format data, t
   const again = clipcl(["run", "pipelines/paper-coco.ts", "--json", "--cache", cache])
   assert.equal(again.status, 0, again.stderr)
   const s2 = lines(again.stdout).find((e) => e.type === "summary")!
-  assert.deepEqual([s2.ran, s2.cached], [0, 32])
+  assert.deepEqual([s2.ran, s2.cached], [0, 37])
 })
 
 test("paper-coco: a missing weights file stops the pipeline before anything runs, naming the file and the variable", () => {
