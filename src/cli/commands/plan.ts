@@ -7,7 +7,6 @@
 import { Effect, Either } from "effect"
 import type { Command } from "../args.js"
 import { makePlan, plannedStages, type Plan, type PlanEntry } from "../../scheduler/plan.js"
-import { renderPlan } from "../../ui/render.js"
 import { findStages } from "../../scheduler/resolve.js"
 import { openCache, type CliIO } from "../io.js"
 import { loadAndResolve } from "./common.js"
@@ -30,14 +29,16 @@ export const planCommand = (cmd: Extract<Command, { _tag: "plan" }>, io: CliIO) 
     const { dag, only, force } = yield* loadAndResolve(cmd.file, cmd.set, cmd.only, cmd.force)
     const plan = yield* makePlan(dag, { only, force }).pipe(Effect.provide(openCache(cmd.cache)))
     if (cmd.json) io.stdout(plan.selected.map((i) => JSON.stringify(planJson(plan.entries[i]!)) + "\n").join(""))
-    // The live view's grouping and status symbols, so plan and run look alike.
-    else
+    // The live view's grouping and status symbols, so plan and run look alike (ink, loaded only here).
+    else {
+      const { renderPlan } = yield* Effect.promise(() => import("../../ui/render.js"))
       io.stdout(
         renderPlan(
           plannedStages(plan).map((st, j) => ({ ...st, provisional: plan.entries[plan.selected[j]!]!.key === null })),
           { width: process.stdout.isTTY ? process.stdout.columns : 1000, color: io.isTTY }
         )
       )
+    }
     return 0
   })
 
