@@ -11,9 +11,16 @@
  *     pipelines/quickstart.ts --cache PATH`): the fully cached re-run of the
  *     quickstart as a subprocess, the same way (`--quickstart-file FILE` to
  *     time another pipeline against that cache, e.g. pipelines/example-toy.ts);
- *  5. the cache's 1 GiB write/read figure (bench/cache-io.ts), unless --no-io.
+ *  5. the cache's 1 GiB write/read figure (bench/cache-io.ts), unless --no-io;
+ *  0. first, start-up (unless --no-subprocess): wall time of whole processes,
+ *     median of 5 (`--startup-reps N`), after one warm-up run each:
+ *     `clipcl --version` (target 0.2 s), `clipcl plan pipelines/quickstart.ts`
+ *     (target 0.8 s) and, with `--quickstart-cache PATH`, a fully cached
+ *     `npm start -- --cache PATH` (target 0.8 s), with the heavy packages
+ *     (tfjs, sharp, vega, ink) each command loaded. `--startup-only` stops
+ *     there.
  *
- *   npm run bench:engine -- [--no-io] [--no-subprocess] [--json] [--reps N]
+ *   npm run bench:engine -- [--no-io] [--no-subprocess] [--json] [--reps N] [--startup-only] [--startup-reps N]
  *                           [--quickstart-cache PATH [--quickstart-file FILE]]
  *                           [--sweep-file FILE] [--toy-file FILE]   (other copies of the two pipelines,
  *                                                                    e.g. bundled ones on a machine without tsx)
@@ -23,7 +30,7 @@
  * Everything but the quickstart cache lives under os.tmpdir() and is removed.
  */
 import { spawnSync } from "node:child_process"
-import { existsSync, mkdtempSync, rmSync } from "node:fs"
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { loadavg, tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { performance } from "node:perf_hooks"
@@ -89,10 +96,51 @@ const beyondStartup = (args: ReadonlyArray<string>) => {
   return { startup, run, beyond: run - startup, summary }
 }
 
+const HEAVY = ["@tensorflow/tfjs-core", "sharp", "vega", "ink", "tsx"]
+
+/** Wall time of a whole process, median of `n` after a warm-up run, and the heavy packages it loaded. */
+const wall = (command: string, args: ReadonlyArray<string>, n: number) => {
+  const traceFile = join(dir, "loaded.txt")
+  const once = (trace: boolean) => {
+    rmSync(traceFile, { force: true })
+    const env = trace ? { ...process.env, CLIPCL_LOADED_PACKAGES: traceFile, NODE_OPTIONS: `--import=${pathToFileURL(resolve("bench/loaded-packages.mjs")).href}` } : process.env
+    const t0 = performance.now()
+    const r = spawnSync(command, args, { encoding: "utf8", maxBuffer: 256 << 20, env })
+    const ms = performance.now() - t0
+    if (r.status !== 0) throw new Error(`${command} ${args.join(" ")} exited ${r.status}: ${r.stderr}`)
+    return ms
+  }
+  once(true)
+  const loaded = existsSync(traceFile) ? readFileSync(traceFile, "utf8").split("\n").filter((p) => HEAVY.includes(p)) : []
+  const times = Array.from({ length: n }, () => once(false)).sort((a, b) => a - b)
+  return { median: times[Math.floor(n / 2)]!, loaded }
+}
+
 const dir = mkdtempSync(join(tmpdir(), "clipcl-bench-engine-"))
 try {
   if (!asJson) console.log(`load average at start: ${load()}`)
   results["load at start"] = load()
+
+  // 0. start-up, as a user sees it
+  if (!flag("--no-subprocess")) {
+    const n = Math.max(1, Number(option("--startup-reps") ?? 5))
+    const version = wall(process.execPath, [bin, "--version"], n)
+    report("start-up: clipcl --version", version.median, "ms", `(median of ${n}; target <= 200)`)
+    const planCache = quickstartCache ?? join(dir, "plan.sqlite")
+    const plan = wall(process.execPath, [bin, "plan", quickstartFile, "--cache", planCache], n)
+    report(`start-up: clipcl plan ${quickstartFile}`, plan.median, "ms", `(median of ${n}; target <= 800; loads ${plan.loaded.join(", ") || "none of tfjs, sharp, vega, ink, tsx"})`)
+    if (quickstartCache !== undefined) {
+      const npm = process.platform === "win32" ? "npm.cmd" : "npm"
+      const start = wall(npm, ["start", "--silent", "--", "--cache", quickstartCache, "--no-tui"], n)
+      report("start-up: fully cached npm start", start.median, "ms", `(median of ${n}; target <= 800; loads ${start.loaded.join(", ") || "none of tfjs, sharp, vega, ink, tsx"})`)
+    }
+    if (!asJson) console.log(`load average after start-up: ${load()}`)
+    if (flag("--startup-only")) {
+      if (asJson) console.log(JSON.stringify(results))
+      rmSync(dir, { recursive: true, force: true })
+      process.exit(0)
+    }
+  }
   const sweep = await Effect.runPromise(loadPipeline(option("--sweep-file") ?? "pipelines/example-sweep.ts"))
   const toy = await Effect.runPromise(loadPipeline(option("--toy-file") ?? "pipelines/example-toy.ts"))
   const cache = join(dir, "bench.sqlite")

@@ -11,8 +11,10 @@
  *   `sentences[].raw`. COCO's 5k test is `folds(set, 1000)` (five folds of
  *   1k); Flickr30K's test split is 1k images.
  *
- * Annotation JSON is parsed whole (V8 caps a string near 512 MiB, enough for
- * `instances_train2014.json`); pixels are decoded on demand, with a small
+ * Annotation files are read as a stream keeping only the fields used
+ * (`internal/jsonStream.ts`): `instances_train2014.json` (about 450 MB, most
+ * of it segmentation polygons) needs a few hundred MB of heap, not the
+ * several GB of `JSON.parse`. Pixels are decoded on demand, with a small
  * cache of decoded images so consecutive crops of one image decode it once.
  *
  * @since 0.1.0
@@ -21,26 +23,12 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { DataFileMissing, DataFormatError, ImageDecodeError, LabelOutOfRange } from "./errors.js"
 import { type CaptionedImages, captionedImages, type LabeledImages, labeledImages, materialize } from "./ImageSet.js"
+import { type ArrayPick, streamJsonArrays } from "./internal/jsonStream.js"
 import { type Box, cropResized, decodeFull, decodeResized, mapLimit, type RawImage } from "./internal/decode.js"
 
-const readJson = (file: string): unknown => {
-  let text: string
-  try {
-    text = fs.readFileSync(file, "utf8")
-  } catch (cause) {
-    throw new DataFileMissing({ file, cause })
-  }
-  try {
-    return JSON.parse(text)
-  } catch (cause) {
-    throw new DataFormatError({ file, reason: `not valid JSON (${String(cause)})` })
-  }
-}
-
-const arrayField = (file: string, obj: unknown, field: string): Array<Record<string, unknown>> => {
-  const v = (obj as Record<string, unknown> | null)?.[field]
-  if (!Array.isArray(v)) throw new DataFormatError({ file, reason: `field "${field}" is missing or not an array` })
-  return v as Array<Record<string, unknown>>
+/** Fails unless the streamed file had every named top-level array. */
+const requireArrays = (file: string, found: ReadonlySet<string>, fields: ReadonlyArray<string>): void => {
+  for (const f of fields) if (!found.has(f)) throw new DataFormatError({ file, reason: `field "${f}" is missing or not an array` })
 }
 
 const num = (file: string, rec: Record<string, unknown>, field: string, record: number, where: string): number => {
@@ -57,13 +45,17 @@ const str = (file: string, rec: Record<string, unknown>, field: string, record: 
   return v
 }
 
-const imageFiles = (file: string, json: unknown, dir: string): Map<number, string> => {
-  const out = new Map<number, string>()
-  arrayField(file, json, "images").forEach((im, k) => {
-    out.set(num(file, im, "id", k, "images[]"), path.join(dir, str(file, im, "file_name", k, "images[]")))
-  })
-  return out
-}
+/** A stream pick of `images[]`: COCO image id to file path. */
+const imageFiles = (file: string, dir: string, out: Map<number, string>): ArrayPick => ({
+  fields: ["id", "file_name"],
+  each: (im, k) => void out.set(num(file, im, "id", k, "images[]"), path.join(dir, str(file, im, "file_name", k, "images[]")))
+})
+
+/** A stream pick of `categories[]`. */
+const categories = (file: string, out: Array<{ readonly id: number; readonly name: string }>): ArrayPick => ({
+  fields: ["id", "name"],
+  each: (c, k) => void out.push({ id: num(file, c, "id", k, "categories[]"), name: str(file, c, "name", k, "categories[]") })
+})
 
 /** Decoded full images, shared by the crops cut from them (LRU, in-flight deduped). */
 const imageCache = (capacity: number) => {
@@ -118,10 +110,9 @@ export interface CocoCropsOptions {
  * @category utils
  */
 export const cocoCategories = (annotations: string): Array<{ readonly id: number; readonly name: string }> => {
-  const json = readJson(annotations)
-  return arrayField(annotations, json, "categories")
-    .map((c, k) => ({ id: num(annotations, c, "id", k, "categories[]"), name: str(annotations, c, "name", k, "categories[]") }))
-    .sort((a, b) => a.id - b.id)
+  const cats: Array<{ readonly id: number; readonly name: string }> = []
+  requireArrays(annotations, streamJsonArrays(annotations, { categories: categories(annotations, cats) }), ["categories"])
+  return cats.sort((a, b) => a.id - b.id)
 }
 
 /**
@@ -132,30 +123,42 @@ export const cocoCategories = (annotations: string): Array<{ readonly id: number
  */
 export const openCocoCrops = async (options: CocoCropsOptions): Promise<LabeledImages> => {
   const file = options.annotations
-  const json = readJson(file)
-  const cats = arrayField(file, json, "categories")
-    .map((c, k) => ({ id: num(file, c, "id", k, "categories[]"), name: str(file, c, "name", k, "categories[]") }))
-    .sort((a, b) => a.id - b.id)
-  const labelOf = new Map(cats.map((c, k) => [c.id, k]))
-  const files = imageFiles(file, json, options.images)
   const min = options.minBoxSize ?? 4
+  const files = new Map<number, string>()
+  const cats: Array<{ readonly id: number; readonly name: string }> = []
+  // Categories come last in COCO's files: boxes are checked against them after the stream.
+  type Box0 = { readonly ann: number; readonly imageId: number; readonly annId: number; readonly box: Box; readonly catId: number }
+  const boxes: Array<Box0> = []
+  const found = streamJsonArrays(file, {
+    images: imageFiles(file, options.images, files),
+    categories: categories(file, cats),
+    annotations: {
+      fields: ["bbox", "iscrowd", "image_id", "category_id", "id"],
+      each: (a, k) => {
+        const bbox = a["bbox"]
+        if (!Array.isArray(bbox) || bbox.length !== 4 || bbox.some((x) => typeof x !== "number")) {
+          throw new DataFormatError({ file, record: k, reason: "annotations[].bbox is not [x, y, w, h]" })
+        }
+        const [x, y, w, h] = bbox as [number, number, number, number]
+        if (!(w > min && h > min)) return
+        if (options.excludeCrowd && a["iscrowd"] === 1) return
+        const imageId = num(file, a, "image_id", k, "annotations[]")
+        const catId = num(file, a, "category_id", k, "annotations[]")
+        boxes.push({ ann: k, imageId, annId: typeof a["id"] === "number" ? a["id"] : k, box: { left: x, top: y, width: w, height: h }, catId })
+      }
+    }
+  })
+  requireArrays(file, found, ["images", "annotations", "categories"])
+  cats.sort((a, b) => a.id - b.id)
+  const labelOf = new Map(cats.map((c, k) => [c.id, k]))
   type Crop = { readonly ann: number; readonly imageId: number; readonly annId: number; readonly box: Box; readonly label: number }
   const crops: Array<Crop> = []
-  arrayField(file, json, "annotations").forEach((a, k) => {
-    const bbox = a["bbox"]
-    if (!Array.isArray(bbox) || bbox.length !== 4 || bbox.some((x) => typeof x !== "number")) {
-      throw new DataFormatError({ file, record: k, reason: "annotations[].bbox is not [x, y, w, h]" })
-    }
-    const [x, y, w, h] = bbox as [number, number, number, number]
-    if (!(w > min && h > min)) return
-    if (options.excludeCrowd && a["iscrowd"] === 1) return
-    const imageId = num(file, a, "image_id", k, "annotations[]")
-    const catId = num(file, a, "category_id", k, "annotations[]")
-    const label = labelOf.get(catId)
-    if (label === undefined) throw new LabelOutOfRange({ file, record: k, label: catId, numClasses: cats.length })
-    if (!files.has(imageId)) throw new DataFormatError({ file, record: k, reason: `image_id ${imageId} is not in images[]` })
-    crops.push({ ann: k, imageId, annId: typeof a["id"] === "number" ? a["id"] : k, box: { left: x, top: y, width: w, height: h }, label })
-  })
+  for (const b of boxes) {
+    const label = labelOf.get(b.catId)
+    if (label === undefined) throw new LabelOutOfRange({ file, record: b.ann, label: b.catId, numClasses: cats.length })
+    if (!files.has(b.imageId)) throw new DataFormatError({ file, record: b.ann, reason: `image_id ${b.imageId} is not in images[]` })
+    crops.push({ ann: b.ann, imageId: b.imageId, annId: b.annId, box: b.box, label })
+  }
   crops.sort((a, b) => a.imageId - b.imageId || a.annId - b.annId)
   const size = sizeOf(options.size)
   const concurrency = options.concurrency ?? 8
@@ -245,16 +248,24 @@ const captionSet = async (
  */
 export const openCocoCaptions = async (options: CaptionOptions & { readonly annotations: string }): Promise<CaptionedImages> => {
   const file = options.annotations
-  const json = readJson(file)
-  const files = imageFiles(file, json, options.images)
-  const byImage = new Map<number, Array<{ id: number; text: string }>>()
-  arrayField(file, json, "annotations").forEach((a, k) => {
-    const imageId = num(file, a, "image_id", k, "annotations[]")
-    if (!files.has(imageId)) throw new DataFormatError({ file, record: k, reason: `image_id ${imageId} is not in images[]` })
-    const list = byImage.get(imageId) ?? []
-    list.push({ id: typeof a["id"] === "number" ? a["id"] : k, text: str(file, a, "caption", k, "annotations[]").trim() })
-    byImage.set(imageId, list)
+  const files = new Map<number, string>()
+  const captions: Array<{ readonly k: number; readonly imageId: number; readonly id: number; readonly text: string }> = []
+  const found = streamJsonArrays(file, {
+    images: imageFiles(file, options.images, files),
+    annotations: {
+      fields: ["image_id", "id", "caption"],
+      each: (a, k) =>
+        void captions.push({ k, imageId: num(file, a, "image_id", k, "annotations[]"), id: typeof a["id"] === "number" ? a["id"] : k, text: str(file, a, "caption", k, "annotations[]").trim() })
+    }
   })
+  requireArrays(file, found, ["images", "annotations"])
+  const byImage = new Map<number, Array<{ id: number; text: string }>>()
+  for (const c of captions) {
+    if (!files.has(c.imageId)) throw new DataFormatError({ file, record: c.k, reason: `image_id ${c.imageId} is not in images[]` })
+    const list = byImage.get(c.imageId) ?? []
+    list.push({ id: c.id, text: c.text })
+    byImage.set(c.imageId, list)
+  }
   const ids = [...byImage.keys()].sort((a, b) => a - b)
   return captionSet(
     options.name ?? `coco-captions/${path.basename(file, ".json")}`,
@@ -279,19 +290,24 @@ export const openKarpathy = async (
   }
 ): Promise<CaptionedImages> => {
   const file = options.file
-  const json = readJson(file)
   const splits = new Set(typeof options.split === "string" ? [options.split] : options.split)
   const files: Array<string> = []
   const caps: Array<Array<string>> = []
-  arrayField(file, json, "images").forEach((im, k) => {
-    if (!splits.has(str(file, im, "split", k, "images[]"))) return
-    const sentences = im["sentences"]
-    if (!Array.isArray(sentences) || sentences.length === 0) {
-      throw new DataFormatError({ file, record: k, reason: "images[].sentences is missing or empty" })
+  const found = streamJsonArrays(file, {
+    images: {
+      fields: ["split", "filepath", "filename", "sentences"],
+      each: (im, k) => {
+        if (!splits.has(str(file, im, "split", k, "images[]"))) return
+        const sentences = im["sentences"]
+        if (!Array.isArray(sentences) || sentences.length === 0) {
+          throw new DataFormatError({ file, record: k, reason: "images[].sentences is missing or empty" })
+        }
+        const fp = typeof im["filepath"] === "string" ? im["filepath"] : ""
+        files.push(path.join(options.images, fp, str(file, im, "filename", k, "images[]")))
+        caps.push(sentences.map((s, j) => str(file, s as Record<string, unknown>, "raw", k, `images[].sentences[${j}]`).trim()))
+      }
     }
-    const fp = typeof im["filepath"] === "string" ? im["filepath"] : ""
-    files.push(path.join(options.images, fp, str(file, im, "filename", k, "images[]")))
-    caps.push(sentences.map((s, j) => str(file, s as Record<string, unknown>, "raw", k, `images[].sentences[${j}]`).trim()))
   })
+  requireArrays(file, found, ["images"])
   return captionSet(options.name ?? `${path.basename(file, ".json")}/${[...splits].join("+")}`, files, caps, options)
 }
