@@ -41,12 +41,15 @@ for (const [name, file] of [
     const lf = finalEvents(l.json)
     const rf = finalEvents(r.events)
     assert.deepEqual(Object.keys(rf).sort(), Object.keys(lf).sort())
+    // A stage whose key an earlier stage of the same run already produced (an evaluation of
+    // identical weights) is a cache hit in both runs; every other stage ran as a job.
     for (const [stage, e] of Object.entries(rf)) {
-      assert.equal(e.status, "ran", stage)
-      assert.equal(e.executor, "slurm")
+      assert.ok(e.status === "ran" || (e.status === "cached" && lf[stage].status === "cached"), `${stage}: ${e.status}`)
+      if (e.status === "ran") assert.equal(e.executor, "slurm")
       assert.equal(e.key, lf[stage].key, `${stage}: same key`)
     }
     const keys = Object.values(rf).map((e: any) => e.key)
+    const ran = Object.values(rf).filter((e: any) => e.status === "ran").length
     assert.deepEqual(await outputsOf(remote, keys), await outputsOf(local, keys), "same output hashes")
     const nodes = new Set(Object.values(rf).map((e: any) => e.node))
     assert.deepEqual([...nodes].sort(), ["n1", "n2"], "jobs ran on both nodes")
@@ -54,7 +57,7 @@ for (const [name, file] of [
     const left = existsSync(join(tmp.dir, "spool", pipelineName)) ? readdirSync(join(tmp.dir, "spool", pipelineName)) : []
     assert.deepEqual(left, [], "attempt directories of taken-in jobs are removed")
     const submitted = ledgerRows(remote).length
-    assert.equal(submitted, keys.length, "one job per stage")
+    assert.equal(submitted, ran, "one job per stage that ran")
     const again = await runToEnd(["run", file, "--json", "--cache", remote, ...slurmArgs])
     assert.equal(again.code, 0)
     assert.ok(Object.values(finalEvents(again.events)).every((e: any) => e.status === "cached"))
