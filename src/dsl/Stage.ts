@@ -5,7 +5,8 @@
  *
  * @since 0.1.0
  */
-import type { Effect, Schema } from "effect"
+import { Schema } from "effect"
+import type { Effect } from "effect"
 import type { AnyOutputSpec, Loaded, Produced } from "./Output.js"
 
 /**
@@ -55,7 +56,8 @@ export interface StageSpec<P, PE, I extends Record<string, AnyOutputSpec>, O ext
   readonly name: string
   /** Bump to invalidate cached results when something fingerprinting misses changed. */
   readonly version: number | string
-  readonly params: Schema.Schema<P, PE, never>
+  /** The parameters' Schema; left out, the stage takes none (an empty struct). */
+  readonly params?: Schema.Schema<P, PE, never>
   readonly inputs?: I
   readonly output: O
   /** Resource slots held while running, e.g. `{ accelerator: 1 }` (not in the key). */
@@ -79,6 +81,7 @@ export interface StageSpec<P, PE, I extends Record<string, AnyOutputSpec>, O ext
 export interface StageDef<P, PE, I extends Record<string, AnyOutputSpec>, O extends AnyOutputSpec>
   extends StageSpec<P, PE, I, O> {
   readonly _tag: "StageDef"
+  readonly params: Schema.Schema<P, PE, never>
   readonly inputs: I
 }
 
@@ -105,9 +108,14 @@ export type AnyStageDef = StageDef<any, any, Record<string, AnyOutputSpec>, AnyO
  * @since 0.1.0
  * @category constructors
  */
-export const stage = <P, PE, O extends AnyOutputSpec, I extends Record<string, AnyOutputSpec> = {}>(
+export const stage = <P = {}, PE = {}, O extends AnyOutputSpec = AnyOutputSpec, I extends Record<string, AnyOutputSpec> = {}>(
   spec: StageSpec<P, PE, I, O>
-): StageDef<P, PE, I, O> => ({ ...spec, inputs: (spec.inputs ?? {}) as I, _tag: "StageDef" })
+): StageDef<P, PE, I, O> => ({
+  ...spec,
+  params: spec.params ?? (Schema.Struct({}) as unknown as Schema.Schema<P, PE, never>),
+  inputs: (spec.inputs ?? {}) as I,
+  _tag: "StageDef"
+})
 
 /**
  * @since 0.1.0

@@ -144,9 +144,16 @@ type Decoded =
   | { readonly _tag: "ok"; readonly decoded: unknown; readonly encoded: unknown; readonly text: string }
   | { readonly _tag: "problems"; readonly make: (stage: string) => ReadonlyArray<PipelineProblem> }
 
+/** The Schema of a stage declared without `params`: it takes none. */
+const NoParams = Schema.Struct({})
+
 /** Decode params with the stage's Schema and re-encode them canonically. */
 const decodeParams = (def: AnyStageDef, raw: unknown, file: string): Decoded => {
-  const r = Schema.decodeUnknownEither(def.params)(raw, parseOptions)
+  const schema: Schema.Schema<any, any, never> | undefined = def.params ?? NoParams
+  if (!Schema.isSchema(schema)) {
+    return { _tag: "problems", make: (stage) => [new InvalidParams({ file, stage, field: "(params)", detail: `stage kind '${def.name}' declares params that are not an effect Schema` })] }
+  }
+  const r = Schema.decodeUnknownEither(schema)(raw, parseOptions)
   if (Either.isLeft(r)) {
     const issues = ParseResult.ArrayFormatter.formatErrorSync(r.left)
     return {
@@ -155,7 +162,7 @@ const decodeParams = (def: AnyStageDef, raw: unknown, file: string): Decoded => 
         issues.map((issue) => new InvalidParams({ file, stage, field: issue.path.length ? issue.path.map(String).join(".") : "(params)", detail: issue.message }))
     }
   }
-  const e = Schema.encodeEither(def.params)(r.right)
+  const e = Schema.encodeEither(schema)(r.right)
   if (Either.isLeft(e)) {
     const detail = e.left.message
     return { _tag: "problems", make: (stage) => [new KeyUncomputable({ file, stage, field: "params", detail })] }
