@@ -122,6 +122,9 @@ const KIND_DEFAULTS: Readonly<Record<string, SlurmRequest>> = {
   pretrain: { cpus: 4, memMB: 16384, gpus: 1, minutes: 12 * 60 },
   finetune: { cpus: 4, memMB: 16384, gpus: 1, minutes: 12 * 60 },
   finetuneWithVocabulary: { cpus: 4, memMB: 16384, gpus: 1, minutes: 12 * 60 },
+  finetuneWithTeacher: { cpus: 4, memMB: 16384, gpus: 1, minutes: 12 * 60 },
+  // One teacher forward over a session's images: an evaluation's cost.
+  distill: { cpus: 2, memMB: 8192, gpus: 1, minutes: 60 },
   evaluate: { cpus: 2, memMB: 8192, gpus: 1, minutes: 2 * 60 },
   embedVocabulary: { cpus: 2, memMB: 8192, gpus: 1, minutes: 60 },
   interpolate: { cpus: 1, memMB: 8192, gpus: 0, minutes: 30 }
