@@ -9,6 +9,7 @@
  */
 import { parseArgs } from "node:util"
 import { Data, Either } from "effect"
+import { nearest } from "../scheduler/nearest.js"
 import type { SlurmFlags } from "../scheduler/executors/slurm/settings.js"
 
 /**
@@ -309,17 +310,6 @@ export const USAGE = ((): string => {
   ].join("\n")
 })()
 
-/** Edit distance, for suggestions. */
-const distance = (a: string, b: string): number => {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j)
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i]
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
-    prev = cur
-  }
-  return prev[b.length]!
-}
-
 /**
  * The candidate nearest to `word`, when it is near enough to be a typo
  * (or `word` is a prefix of it).
@@ -327,15 +317,7 @@ const distance = (a: string, b: string): number => {
  * @since 0.1.0
  * @category utils
  */
-export const nearest = (word: string, candidates: ReadonlyArray<string>): string | undefined => {
-  let best: string | undefined
-  let bestD = Infinity
-  for (const c of candidates) {
-    const d = c.startsWith(word) && word.length >= 2 ? 0.5 : distance(word, c)
-    if (d < bestD) [best, bestD] = [c, d]
-  }
-  return best !== undefined && bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined
-}
+export { nearest }
 
 const HELP = new Set(["--help", "-h"])
 

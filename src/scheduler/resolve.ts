@@ -25,6 +25,7 @@ import {
 } from "./errors.js"
 import { canonicalJson, sha256Hex } from "./hash.js"
 import { environmentFacts, fingerprintOf, type Preimage } from "./keys.js"
+import { nearest } from "./nearest.js"
 
 /**
  * A `--set TARGET.param=value` override (value already parsed). `stage` is a
@@ -242,17 +243,6 @@ const parseValue = (raw: string): unknown => {
   }
 }
 
-/** Edit distance (for "did you mean"). */
-const distance = (a: string, b: string): number => {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j)
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i]
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
-    prev = cur
-  }
-  return prev[b.length]!
-}
-
 /** Instance names listed in an "unknown stage" message before `… and N more`. */
 const LISTED = 24
 
@@ -261,14 +251,9 @@ const LISTED = 24
  * nearest name, the kinds, the given names and (some of) the instances.
  */
 const availableText = (target: string, kinds: ReadonlyArray<string>, declared: ReadonlyArray<string>, instances: ReadonlyArray<string>): string => {
-  let best: string | undefined
-  let bestD = Infinity
-  for (const n of new Set([...kinds, ...declared, ...instances])) {
-    const d = distance(target.toLowerCase(), n.toLowerCase())
-    if (d < bestD) [best, bestD] = [n, d]
-  }
+  const best = nearest(target, new Set([...kinds, ...declared, ...instances]))
   const lines: Array<string> = []
-  if (best !== undefined && bestD <= Math.max(2, Math.floor(target.length / 3))) lines.push(`did you mean '${best}'?`)
+  if (best !== undefined) lines.push(`did you mean '${best}'?`)
   lines.push(`stage kinds (every instance): ${kinds.join(", ")}`)
   const given = declared.filter((d) => !kinds.includes(d) && !instances.includes(d))
   if (given.length > 0) lines.push(`stage names (every sweep instance): ${given.slice(0, LISTED).join(", ")}${given.length > LISTED ? `, … and ${given.length - LISTED} more` : ""}`)
