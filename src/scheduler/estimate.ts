@@ -202,15 +202,19 @@ export interface WallTime {
 export const wallTime = (tasks: ReadonlyArray<Task>, jobs: number, capacity: Readonly<Record<string, number>> = {}): WallTime => {
   const n = tasks.length
   const dur = tasks.map((t) => t.ms ?? 0)
-  // Critical path: longest finish time along dependencies.
+  // Critical path: longest finish time along dependencies; on a tie (stages
+  // that take ~0ms) the chain with more stages, so the path names the chain.
   const finish = new Float64Array(n)
+  const depth = new Int32Array(n)
   const via = new Int32Array(n).fill(-1)
+  const later = (a: number, b: number) => finish[a]! > finish[b]! || (finish[a] === finish[b] && depth[a]! > depth[b]!)
   let end = -1
   for (let i = 0; i < n; i++) {
-    let start = 0
-    for (const d of tasks[i]!.deps) if (via[i]! < 0 || finish[d]! > start) [start, via[i]] = [finish[d]!, d]
-    finish[i] = start + dur[i]!
-    if (end < 0 || finish[i]! > finish[end]!) end = i
+    for (const d of tasks[i]!.deps) if (via[i]! < 0 || later(d, via[i]!)) via[i] = d
+    const from = via[i]!
+    finish[i] = (from < 0 ? 0 : finish[from]!) + dur[i]!
+    depth[i] = from < 0 ? 1 : depth[from]! + 1
+    if (end < 0 || later(i, end)) end = i
   }
   const criticalPath: Array<number> = []
   for (let i = end; i >= 0; i = via[i]!) criticalPath.unshift(i)

@@ -83,4 +83,10 @@ describe("wall time at --jobs N", () => {
     assert.deepEqual([w.ms, w.unknown, w.criticalPath], [4, 1, [0, 1]])
     assert.deepEqual(wallTime([], 4), { ms: 0, criticalMs: 0, criticalPath: [], totalMs: 0, unknown: 0 })
   })
+
+  it("stages that take ~0ms: the critical path is the longest chain, not its first stage", () => {
+    // Two roots, then a chain of three from the second; every duration 0 (a fast machine's toy stages).
+    const zero = [{ ms: 0, deps: [] }, { ms: 0, deps: [] }, { ms: 0, deps: [1] }, { ms: 0, deps: [2] }, { ms: 0, deps: [0] }]
+    assert.deepEqual(wallTime(zero, 2).criticalPath, [1, 2, 3])
+  })
 })
