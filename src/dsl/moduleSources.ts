@@ -38,8 +38,8 @@ const DIST = new URL("dist/", ROOT).href
 /** Folders of `src/` that are engine, not science (see the module comment). */
 const ENGINE = ["dsl", "scheduler", "cache", "cli", "ui"].map((f) => `${SRC}${f}/`)
 
-/** The fingerprinting machinery (this module and its old home), like the engine, not code that computes a result. */
-const SELF = new Set([`${SRC}dsl/moduleSources.ts`, `${SRC}stages/sources.ts`])
+/** The fingerprinting machinery, like the engine, not code that computes a result. */
+const SELF = new Set([`${SRC}dsl/moduleSources.ts`])
 
 /** The file of `src/` a module of clipcl's `dist/` was compiled from; other URLs unchanged. */
 const sourceOf = (url: URL): URL => {

@@ -23,7 +23,7 @@ import { embedVocabulary } from "../methods/vocabulary.js"
 import { DataParams, openExperiment, rawImageSource, SessionParams, sessionsOf } from "./experiment.js"
 import { loadModel } from "./io.js"
 import { referencePicks, replayPicks } from "./methodImages.js"
-import { moduleSources } from "./sources.js"
+import { moduleSources } from "../dsl/moduleSources.js"
 
 const NonNegInt = Schema.Int.pipe(Schema.nonNegative())
 const PosInt = Schema.Int.pipe(Schema.positive())

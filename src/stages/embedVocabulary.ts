@@ -14,7 +14,7 @@ import { makeRng } from "../methods/prng.js"
 import { drawPseudoClasses, embedVocabulary as encodeVocabulary, wordVocabulary } from "../methods/vocabulary.js"
 import { tokens } from "./experiment.js"
 import { loadModel } from "./io.js"
-import { moduleSources } from "./sources.js"
+import { moduleSources } from "../dsl/moduleSources.js"
 
 const PosInt = Schema.Int.pipe(Schema.positive())
 

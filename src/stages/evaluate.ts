@@ -23,7 +23,7 @@ import { retrievalRecallFromFeatures } from "../eval/retrieval.js"
 import { zeroShotAccuracy } from "../eval/zeroShot.js"
 import { DataParams, openExperiment, rawImageSource, readAll, SessionParams, sessionsOf, tokens } from "./experiment.js"
 import { loadModel } from "./io.js"
-import { moduleSources } from "./sources.js"
+import { moduleSources } from "../dsl/moduleSources.js"
 
 const Params = Schema.Struct({
   data: DataParams,

@@ -29,7 +29,7 @@ import { loadModel, trainHooks } from "./io.js"
 import { referencePicks, replayPicks } from "./methodImages.js"
 import { makeMethod, MethodParams, teacherImageSets, type MethodResources } from "./methodParams.js"
 import { PartParams, TrainParams, trainOptions, validationFraction } from "./params.js"
-import { moduleSources } from "./sources.js"
+import { moduleSources } from "../dsl/moduleSources.js"
 
 const Params = Schema.Struct({
   data: DataParams,

@@ -10,7 +10,7 @@ import { checkpoint, stage } from "../dsl/index.js"
 import { disposeWeights } from "../methods/weights.js"
 import { wiseft } from "../methods/wiseft.js"
 import { loadModel } from "./io.js"
-import { moduleSources } from "./sources.js"
+import { moduleSources } from "../dsl/moduleSources.js"
 
 /** @since 0.1.0 @category stages */
 export const interpolate = stage({

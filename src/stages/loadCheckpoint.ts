@@ -14,7 +14,7 @@ import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import { clipFromSafetensors } from "../clip/model.js"
 import { checkpoint, stage } from "../dsl/index.js"
-import { moduleSources } from "./sources.js"
+import { moduleSources } from "../dsl/moduleSources.js"
 
 /**
  * The checkpoint file cannot be used; names the file.

@@ -12,7 +12,7 @@ import { pretrain as contrastivePretrain } from "../methods/pretrain.js"
 import { DataParams, openExperiment, rawImageSource, readAll, tokens } from "./experiment.js"
 import { trainHooks } from "./io.js"
 import { ModelParams, modelConfig, TrainParams, trainOptions } from "./params.js"
-import { moduleSources } from "./sources.js"
+import { moduleSources } from "../dsl/moduleSources.js"
 
 /** @since 0.1.0 @category stages */
 export const pretrain = stage({

@@ -16,7 +16,7 @@ import { Effect, Schema } from "effect"
 import { stage, table, type AnyOutputSpec, type Table } from "../dsl/index.js"
 import { decodeEvalTable } from "../eval/EvalTable.js"
 import { evalReport } from "../eval/report.js"
-import { moduleSources } from "./sources.js"
+import { moduleSources } from "../dsl/moduleSources.js"
 
 /**
  * The results row an evaluation table belongs to.

@@ -1,5 +1,5 @@
 /**
- * The non-terminal logger of issue 7: the engine's plain lines
+ * The non-terminal logger: the engine's plain lines
  * (`src/ui/plain.ts`: one line per state change, progress at most every few
  * seconds per stage, no escape codes), plus, under a failed stage, the
  * cause and where to read its log, and a results table at the end when one

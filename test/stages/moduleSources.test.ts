@@ -7,7 +7,7 @@ import { pathToFileURL } from "node:url"
 import { fingerprintOf } from "../../src/scheduler/keys.js"
 import { evaluate } from "../../src/stages/evaluate.js"
 import { finetune } from "../../src/stages/finetune.js"
-import { moduleSources } from "../../src/stages/sources.js"
+import { moduleSources } from "../../src/dsl/moduleSources.js"
 import { Either } from "effect"
 
 const tree = (files: Record<string, string>) => {

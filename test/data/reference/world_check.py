@@ -145,7 +145,7 @@ import copy
 pre_state = (copy.deepcopy(img.state_dict()), copy.deepcopy(txt.state_dict()))
 x, m = data["target-train"]
 y = torch.tensor(m["labels"], device=dev)
-# Target classes in sessions of two shapes (4 x 2), as issue 6's replication.
+# Target classes in sessions of two shapes (4 x 2), as in the replication study.
 sessions = [list(range(k, k + 2)) for k in range(0, len(m["classNames"]), 2)]
 methods = [("FT", 0.0), ("VR-LwF", float(sys.argv[4]) if len(sys.argv) > 4 else 0.5)]
 for method, alpha in [mm for mm in methods if mm[0] in os.environ.get("METHODS", "FT,VR-LwF").split(",")]:
