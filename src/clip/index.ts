@@ -22,7 +22,8 @@ export {
   CLIP_MEAN, CLIP_STD, decodeImage, loadImages, preprocessImage, preprocessPixels, preprocessRaw, resizeBicubic,
   type RawImage
 } from "./preprocess.js"
-export { classify, fillTemplate, loadPrompts, zeroShotClassifier, type PromptSet, type ZeroShotOptions } from "./zeroShot.js"
+export { fillTemplate, loadPrompts, type PromptSet } from "./prompts.js"
+export { classify, zeroShotClassifier, type ZeroShotOptions } from "./zeroShot.js"
 export { gelu, quickGelu } from "./activation.js"
 export {
   ClipConfigError, ClipInputError, ImageDecodeError, SafetensorsError, WeightsMismatchError, type ClipError

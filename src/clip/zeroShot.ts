@@ -9,25 +9,13 @@
  *
  * @since 0.1.0
  */
-import { readFileSync } from "node:fs"
 import { tf } from "../backend/tf.js"
 import { embedImages, embedTexts } from "./embed.js"
-import { ClipConfigError, ClipInputError } from "./errors.js"
-import { clipAssetPath } from "./internal/tokenizerAssets.js"
+import { ClipInputError } from "./errors.js"
 import type { ClipModel } from "./model.js"
+import { fillTemplate } from "./prompts.js"
 import { l2Normalize } from "./similarity.js"
 import { tokenize as clipTokenize } from "./tokenizer.js"
-
-/**
- * The class names and templates (`"a photo of a {}."`) of one data set.
- *
- * @since 0.1.0
- * @category models
- */
-export interface PromptSet {
-  readonly classes: ReadonlyArray<string>
-  readonly templates: ReadonlyArray<string>
-}
 
 /**
  * @since 0.1.0
@@ -38,40 +26,6 @@ export interface ZeroShotOptions {
   readonly tokenize?: (texts: string[]) => number[][]
   readonly batchSize?: number
 }
-
-/**
- * The prompt sets shipped in `assets/clip/prompts.json` (or the file at
- * `path`), by data-set name (`"CIFAR10"`, `"ImageNet"`, ...).
- *
- * @since 0.1.0
- * @category constructors
- */
-export const loadPrompts = (path?: string): Readonly<Record<string, PromptSet>> => {
-  const file = path ?? clipAssetPath("prompts.json")
-  if (file === undefined) throw new ClipConfigError({ source: "assets/clip/prompts.json", field: "prompts", reason: "file not found beside the package" })
-  let json: unknown
-  try {
-    json = JSON.parse(readFileSync(file, "utf8"))
-  } catch (e) {
-    throw new ClipConfigError({ source: file, field: "prompts", reason: e instanceof Error ? e.message : String(e) })
-  }
-  if (typeof json !== "object" || json === null) throw new ClipConfigError({ source: file, field: "prompts", reason: "not a JSON object" })
-  for (const [name, set] of Object.entries(json as Record<string, any>)) {
-    const ok = Array.isArray(set?.classes) && Array.isArray(set?.templates) &&
-      [...set.classes, ...set.templates].every((s: unknown) => typeof s === "string")
-    if (!ok) throw new ClipConfigError({ source: file, field: name, reason: "expected { classes: string[], templates: string[] }" })
-  }
-  return json as Record<string, PromptSet>
-}
-
-/**
- * The prompt of one class under one template: every `{}` becomes the class
- * name.
- *
- * @since 0.1.0
- * @category utils
- */
-export const fillTemplate = (template: string, className: string): string => template.split("{}").join(className)
 
 /**
  * The zero-shot classifier [classes, embedDim]: row c is the renormalised

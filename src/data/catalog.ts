@@ -79,11 +79,3 @@ export const cifarTemplates: ReadonlyArray<string> = [
   "a low resolution photo of a {}.",
   "a photo of the small {}."
 ]
-
-/**
- * Fills a template's `{}` with a class name.
- *
- * @since 0.1.0
- * @category utils
- */
-export const fillTemplate = (template: string, className: string): string => template.replace("{}", className)

@@ -8,7 +8,7 @@
  * @since 0.1.0
  */
 import { Schema } from "effect"
-import { loadPrompts } from "../clip/zeroShot.js"
+import { loadPrompts } from "../clip/prompts.js"
 import { checkpoint, stage, tensors } from "../dsl/index.js"
 import { makeRng } from "../methods/prng.js"
 import { drawPseudoClasses, embedVocabulary as encodeVocabulary, wordVocabulary } from "../methods/vocabulary.js"

@@ -9,6 +9,7 @@
  */
 import { Schema } from "effect"
 import { preprocessPixels } from "../clip/preprocess.js"
+import { fillTemplate } from "../clip/prompts.js"
 import { tokenize } from "../clip/tokenizer.js"
 import type { CaptionedImages, ImageSet, LabeledImages } from "../data/ImageSet.js"
 import { folds } from "../data/ImageSet.js"
@@ -17,8 +18,7 @@ import { classIncremental, type ClassIncremental } from "../data/tasks.js"
 import type { ImageSource } from "../methods/data.js"
 import { CocoData, openCoco } from "./sources/coco.js"
 import { FashionMnistData, openFashionMnist } from "./sources/fashionMnist.js"
-
-const PositiveInt = Schema.Int.pipe(Schema.positive())
+import { PositiveInt } from "../schemas.js"
 
 /**
  * The built-in synthetic caption world (see `src/data/synthetic`).
@@ -208,7 +208,7 @@ export const tokens = (texts: ReadonlyArray<string>, contextLength: number): num
  * @category utils
  */
 export const prompts = (classNames: ReadonlyArray<string>, templates: ReadonlyArray<string>): string[][] =>
-  classNames.map((c) => templates.map((t) => t.split("{}").join(c)))
+  classNames.map((c) => templates.map((t) => fillTemplate(t, c)))
 
 /**
  * Split a captioned set into retrieval folds of `size` images.

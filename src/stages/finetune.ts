@@ -15,6 +15,7 @@
 import { Schema } from "effect"
 import { tf } from "../backend/tf.js"
 import type { ClipModel } from "../clip/model.js"
+import { fillTemplate } from "../clip/prompts.js"
 import { indicesOfClasses, type LabeledImages } from "../data/ImageSet.js"
 import { checkpoint, stage, tensors, type CheckpointInput, type TensorSet } from "../dsl/index.js"
 import type { StageContext } from "../dsl/Stage.js"
@@ -71,7 +72,7 @@ const run = async (params: Params, seed: number, models: Models, upstream: Upstr
     index: params.session,
     images: rawImageSource(train, await train.read(fit), config.imageSize),
     labels: labelsOf(fit),
-    classTokens: tokens(s.seenClassNames.map((c) => exp.target.templates[0]!.split("{}").join(c)), config.contextLength),
+    classTokens: tokens(s.seenClassNames.map((c) => fillTemplate(exp.target.templates[0]!, c)), config.contextLength),
     ...(heldOut.length === 0 ? {} : { validation: { images: rawImageSource(train, await train.read(heldOut), config.imageSize), labels: labelsOf(heldOut) } })
   }
   ctx.log(`session ${params.session + 1}/${seq.sessions.length}: ${s.classNames.join(", ")} (${fit.length} images${heldOut.length ? `, ${heldOut.length} held out for the plateau` : ""}, ${s.seen.length} classes seen) with ${params.method.name}`)

@@ -9,9 +9,7 @@
 import { Schema } from "effect"
 import { customConfig, namedConfigs, type ClipConfig } from "../clip/config.js"
 import { smallFinetuneDefaults, smallPretrainDefaults, type TrainOptions } from "../methods/train.js"
-
-const PositiveInt = Schema.Int.pipe(Schema.positive())
-const NonNegativeInt = Schema.Int.pipe(Schema.nonNegative())
+import { NonNegativeInt, PositiveInt } from "../schemas.js"
 
 /**
  * A named configuration ("ViT-B/32", ...) or the fields of a custom one

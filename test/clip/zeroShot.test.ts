@@ -7,7 +7,8 @@ import { ClipInputError } from "../../src/clip/errors.js"
 import { createClip } from "../../src/clip/model.js"
 import { l2Normalize } from "../../src/clip/similarity.js"
 import { tokenize } from "../../src/clip/tokenizer.js"
-import { classify, fillTemplate, loadPrompts, zeroShotClassifier } from "../../src/clip/zeroShot.js"
+import { fillTemplate, loadPrompts } from "../../src/clip/prompts.js"
+import { classify, zeroShotClassifier } from "../../src/clip/zeroShot.js"
 import { assertClose } from "./helpers.js"
 
 const small = customConfig({ imageSize: 16, patchSize: 8, visionWidth: 32, visionHeads: 2, visionLayers: 1, textWidth: 32, textHeads: 2, textLayers: 1, embedDim: 8, vocabSize: 64, contextLength: 10 })

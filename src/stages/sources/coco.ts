@@ -31,15 +31,14 @@
 import { Data, ParseResult, Schema } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { loadPrompts, type PromptSet } from "../../clip/zeroShot.js"
+import { loadPrompts, type PromptSet } from "../../clip/prompts.js"
 import { openCifar } from "../../data/cifar.js"
 import { openCocoCrops, openKarpathy } from "../../data/coco.js"
 import { folderClasses, openImageFolder } from "../../data/folder.js"
 import { type CaptionedImages, folds, type LabeledImages, subset } from "../../data/ImageSet.js"
 import { permutation } from "../../data/random.js"
 import type { Experiment, PromptedTask } from "../experiment.js"
-
-const PositiveInt = Schema.Int.pipe(Schema.positive())
+import { PositiveInt } from "../../schemas.js"
 
 /**
  * Zero-shot on CIFAR-100's test split (`test.bin` in `dir`, the

@@ -24,13 +24,14 @@ import { Data, Schema } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { gunzipSync } from "node:zlib"
+import { fillTemplate } from "../../clip/prompts.js"
 import { fashionMnistClasses } from "../../data/catalog.js"
 import { captionedImages, labeledImages, type CaptionedImages, type LabeledImages } from "../../data/ImageSet.js"
 import { debianFashionMnistDir } from "../../data/idx.js"
 import { permutation } from "../../data/random.js"
 import type { Experiment } from "../experiment.js"
+import { PositiveInt } from "../../schemas.js"
 
-const PositiveInt = Schema.Int.pipe(Schema.positive())
 const ClassIndex = Schema.Int.pipe(Schema.between(0, 9))
 
 /**
@@ -165,7 +166,7 @@ const labeled = (name: string, images: Idx, groups: ReadonlyArray<ReadonlyArray<
 
 /** Captions of an image of class `name`: `n` distinct templates, rotated by image. */
 const captionsOf = (name: string, k: number, n: number): ReadonlyArray<string> =>
-  Array.from({ length: n }, (_, j) => fashionTemplates[(k + j) % fashionTemplates.length]!.split("{}").join(name))
+  Array.from({ length: n }, (_, j) => fillTemplate(fashionTemplates[(k + j) % fashionTemplates.length]!, name))
 
 const captioned = (name: string, images: Idx, groups: ReadonlyArray<ReadonlyArray<number>>, classNames: ReadonlyArray<string>, n: number): CaptionedImages => {
   const flat = groups.flat()
