@@ -25,26 +25,7 @@
  */
 import type Database from "better-sqlite3"
 import type { ArtifactKind } from "../CacheStore.js"
-
-/** A `runs` row as bound to the insert statement. */
-export interface RunParams {
-  readonly uid: string
-  readonly key: string
-  readonly pipeline: string
-  readonly stage: string
-  readonly stage_kind: string
-  readonly preimage: string
-  readonly params: string
-  readonly inputs: string
-  readonly output: string | null
-  readonly output_kind: string
-  readonly status: string
-  readonly started_at: number
-  readonly ended_at: number
-  readonly metrics: string | null
-  readonly log_tail: string
-  readonly error: string | null
-}
+import type { RunParams } from "./rows.js"
 
 export interface GroupCommitOptions {
   /** Pending writes (artifacts + runs) that force a flush (default 512). */

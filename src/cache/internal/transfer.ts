@@ -17,11 +17,32 @@ import { createHash } from "node:crypto"
 import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs"
 import { dirname } from "node:path"
 import { Effect } from "effect"
-import { CorruptArtifact, ExportFailed, ImportFailed, type CacheError } from "../CacheError.js"
-import type { ArtifactKind, ExportFilter, TransferReport } from "../CacheStore.js"
+import { CorruptArtifact, ExportFailed, ImportFailed, type CacheError, type StoreFailed } from "../CacheError.js"
+import type { ArtifactKind, ContentHash, ExportFilter, TransferReport } from "../CacheStore.js"
 import { EXPORT_DDL, EXPORT_FORMAT, EXPORT_VERSION, PAGE_SIZE } from "./schema.js"
-import type { RunParams } from "./groupCommit.js"
-import type { ArtifactRow, RunRow, StoreInternals } from "./store.js"
+import type { ArtifactRow, RunParams, RunRow } from "./rows.js"
+
+/** Everything the transfer module needs of an open store. */
+export interface StoreInternals {
+  readonly db: Database.Database
+  readonly path: string
+  readonly chunkSize: number
+  readonly now: () => number
+  readonly fail: (operation: string) => (cause: unknown) => StoreFailed
+  readonly hasArtifact: (hash: string) => boolean
+  readonly artifactRow: (hash: string) => ArtifactRow | undefined
+  /**
+   * An artifact's bytes in pieces (chunk rows or its blob file), each valid
+   * only until the next is taken; throws CorruptArtifact when parts are missing.
+   */
+  readonly pieces: (row: ArtifactRow) => Iterable<Uint8Array>
+  readonly upload: (
+    kind: ArtifactKind,
+    body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+    expected?: string
+  ) => Effect.Effect<ContentHash, CacheError>
+  readonly bindRunRow: (runId: number, key: string, output: string, endedAt: number) => void
+}
 
 const RUN_COLUMNS = [
   "uid", "key", "pipeline", "stage", "stage_kind", "preimage", "params", "inputs", "output",
