@@ -44,7 +44,7 @@ export interface CacheStoreOptions {
   readonly fileThreshold?: number
   /**
    * Read and write blob files with O_DIRECT where the file system allows it
-   * (default true; see blobFiles.ts). False: always through the page cache.
+   * (default true; see directIo.ts). False: always through the page cache.
    */
   readonly directIo?: boolean
   /** Batching of small writes (see groupCommit.ts). */
