@@ -49,7 +49,7 @@ export {
   writePlots,
   type HeatmapInput,
   type Plot,
-} from "./plots.js"
+} from "./plots/index.js"
 export { evalReport, evalReportFromRuns, isEvalTable, type Report, type ReportOptions, type TableRun, type TableSource } from "./report.js"
 export {
   accuracyMatrices,

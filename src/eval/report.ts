@@ -14,7 +14,7 @@ import { Effect } from "effect"
 import { EvalTableError, type PlotError } from "./EvalError.js"
 import { decodeEvalTable, type EvalTable } from "./EvalTable.js"
 import { formatResults, type ResultFormat } from "./format.js"
-import { resultPlots, writePlots } from "./plots.js"
+import { resultPlots, writePlots } from "./plots/index.js"
 import { resultRows, type ResultOptions, type ResultRow } from "./results.js"
 
 /** Columns every evaluation table has. */

@@ -6,7 +6,7 @@ import { join } from "node:path"
 import { Effect, Either } from "effect"
 import sharp from "sharp"
 import { evalRecords, type EvalTable } from "../../src/eval/EvalTable.js"
-import { heatmapSpec, renderSvg, resultPlots, sessionCurvesSpec, tradeoffSpec, writePlots } from "../../src/eval/plots.js"
+import { heatmapSpec, renderSvg, resultPlots, sessionCurvesSpec, tradeoffSpec, writePlots } from "../../src/eval/plots/index.js"
 import { resultRowsSync, sessionPoints } from "../../src/eval/results.js"
 
 const svgOf = (spec: Parameters<typeof renderSvg>[0]) => Effect.runPromise(renderSvg(spec))
