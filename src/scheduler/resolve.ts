@@ -23,7 +23,7 @@ import {
   UnknownStage,
   type PipelineProblem
 } from "./errors.js"
-import { canonicalJson, sha256Hex } from "./hash.js"
+import { canonicalJson } from "./hash.js"
 import { environmentFacts, fingerprintOf, type Preimage } from "./keys.js"
 import { nearest } from "./nearest.js"
 
@@ -281,19 +281,54 @@ export const resolve = (
   } catch (e) {
     return Either.left(new PipelineLoadFailed({ file, reason: `building pipeline '${p.name}' threw: ${(e as Error)?.message ?? String(e)}`, cause: e }))
   }
+  // Every phase reports into one list, so a pipeline's problems are all shown at once.
   const problems: Array<PipelineProblem> = []
-  const n = decls.length
+  const byName = indexNames(decls, file, problems)
+  const declaredOf = decls.map((d) => declaredName(d.name, d.group))
+  const { params, touchedDecls } = applyOverrides(decls, declaredOf, overrides, file, problems)
+  const decoded = decodeAllParams(decls, params, file, problems)
+  const wired = wireInputs(decls, byName, file, problems)
+  const order = topologicalOrder(decls, wired, file, problems)
+  const { env, fps } = keyParts(p, decls, file, problems)
+  const capacity = checkResources(p, decls, file, problems)
+  if (problems.length > 0) return Either.left(new InvalidPipeline({ file, problems }))
 
-  // Names.
+  const { nodes, nodeOf } = mergeIdentical(decls, order, wired, decoded, fps, env, p.seed ?? 0)
+  nameMergedBySharedDims(decls, declaredOf, nodeOf, nodes)
+  const { names, declared, dependents } = indexNodes(decls, declaredOf, nodes, nodeOf)
+  const touched = overrides.map((o, j) => ({
+    text: overrideText(o),
+    stages: [...new Set(touchedDecls[j]!.map((i) => nodeOf[i]!))].sort((a, b) => a - b).map((i) => nodes[i]!.name)
+  }))
+  return Either.right({ pipeline: p.name, file, nodes, byName: names, declared, overrides: touched, dependents, resources: capacity })
+}
+
+const overrideText = (o: Override): string => o.text ?? `${o.stage}.${o.path.join(".")}=${JSON.stringify(o.value)}`
+
+/** Instance name -> declaration index; a name declared twice is a problem. */
+const indexNames = (decls: ReadonlyArray<Decl>, file: string, problems: Array<PipelineProblem>): Map<string, number> => {
   const byName = new Map<string, number>()
   for (const d of decls) {
     if (byName.has(d.name)) problems.push(new DuplicateName({ file, stage: d.name }))
     else byName.set(d.name, d.index)
   }
+  return byName
+}
 
-  // Overrides: a kind (every instance), a given name (every sweep instance) or an exact instance.
+/**
+ * The raw params of each declaration after the `--set` overrides, and the
+ * declarations each override touched. A target is a kind (every instance),
+ * a given name (every sweep instance) or an exact instance; one that names
+ * nothing is a problem.
+ */
+const applyOverrides = (
+  decls: ReadonlyArray<Decl>,
+  declaredOf: ReadonlyArray<string>,
+  overrides: ReadonlyArray<Override>,
+  file: string,
+  problems: Array<PipelineProblem>
+): { readonly params: ReadonlyArray<unknown>; readonly touchedDecls: ReadonlyArray<ReadonlyArray<number>> } => {
   const params: Array<unknown> = decls.map((d) => d.params)
-  const declaredOf = decls.map((d) => declaredName(d.name, d.group))
   const touchedDecls: Array<ReadonlyArray<number>> = []
   for (const o of overrides) {
     let targets: Array<Decl> = []
@@ -303,21 +338,26 @@ export const resolve = (
       path = r.path
       if (targets.length > 0) break
     }
-    const text = o.text ?? `${o.stage}.${o.path.join(".")}=${JSON.stringify(o.value)}`
     if (targets.length === 0) {
       const kinds = [...new Set(decls.map((d) => d.def.name))]
       // Name the shortest reading (`finetun` of `finetun.train.epochs`): the likeliest typo.
       const stage = o.alternatives?.[o.alternatives.length - 1]?.stage ?? o.stage
-      problems.push(new UnknownStage({ file, stage, option: `--set ${text}`, available: availableText(stage, kinds, [...new Set(declaredOf)], decls.map((d) => d.name)) }))
+      problems.push(new UnknownStage({ file, stage, option: `--set ${overrideText(o)}`, available: availableText(stage, kinds, [...new Set(declaredOf)], decls.map((d) => d.name)) }))
     }
     for (const d of targets) params[d.index] = setPath(params[d.index], path, o.value)
     touchedDecls.push(targets.map((d) => d.index))
   }
+  return { params, touchedDecls }
+}
 
-  // Params: decode with the stage's Schema, then re-encode to a canonical form.
-  const decoded: Array<unknown> = new Array(n)
-  const encoded: Array<unknown> = new Array(n)
-  const encodedText: Array<string> = new Array(n)
+/** Each declaration's params decoded and canonically re-encoded (undefined where they are a problem). */
+const decodeAllParams = (
+  decls: ReadonlyArray<Decl>,
+  params: ReadonlyArray<unknown>,
+  file: string,
+  problems: Array<PipelineProblem>
+): ReadonlyArray<Extract<Decoded, { _tag: "ok" }> | undefined> => {
+  const out: Array<Extract<Decoded, { _tag: "ok" }> | undefined> = new Array(decls.length)
   const memo = new Map<AnyStageDef, Map<string, Decoded>>()
   for (const d of decls) {
     const key = plainKey(params[d.index])
@@ -333,12 +373,19 @@ export const resolve = (
       continue
     }
     // Decoded params are shared between identical declarations: stages must not mutate them.
-    decoded[d.index] = r.decoded
-    encoded[d.index] = r.encoded
-    encodedText[d.index] = r.text
+    out[d.index] = r
   }
+  return out
+}
 
-  // Inputs.
+/** Each declaration's inputs as input name -> declaration index; unknown, unwired or mistyped inputs are problems. */
+const wireInputs = (
+  decls: ReadonlyArray<Decl>,
+  byName: ReadonlyMap<string, number>,
+  file: string,
+  problems: Array<PipelineProblem>
+): ReadonlyArray<Readonly<Record<string, number>>> => {
+  const n = decls.length
   const wired: Array<Record<string, number>> = decls.map(() => ({}))
   for (const d of decls) {
     const declared = d.def.inputs as Record<string, AnyOutputSpec>
@@ -364,8 +411,17 @@ export const resolve = (
       wired[d.index]![k] = target
     }
   }
+  return wired
+}
 
-  // Cycles (iterative DFS, colours: 0 new, 1 on stack, 2 done) and topological order.
+/** Declaration indices with inputs first (iterative DFS, colours: 0 new, 1 on stack, 2 done); each cycle is a problem. */
+const topologicalOrder = (
+  decls: ReadonlyArray<Decl>,
+  wired: ReadonlyArray<Readonly<Record<string, number>>>,
+  file: string,
+  problems: Array<PipelineProblem>
+): ReadonlyArray<number> => {
+  const n = decls.length
   const order: Array<number> = []
   const colour = new Uint8Array(n)
   for (let root = 0; root < n; root++) {
@@ -389,22 +445,33 @@ export const resolve = (
       }
     }
   }
+  return order
+}
 
-  // Fingerprints and environment (fail closed).
+/** The environment facts and each declaration's code fingerprint (fail closed: one that cannot be computed is a problem). */
+const keyParts = (
+  p: Pipeline,
+  decls: ReadonlyArray<Decl>,
+  file: string,
+  problems: Array<PipelineProblem>
+): { readonly env: Readonly<Record<string, string>>; readonly fps: ReadonlyArray<string> } => {
   let env: Readonly<Record<string, string>> = {}
   try {
     env = environmentFacts()
   } catch (e) {
     problems.push(new KeyUncomputable({ file, stage: decls[0]?.name ?? p.name, field: "env", detail: String(e) }))
   }
-  const fps: Array<string> = new Array(n)
+  const fps: Array<string> = new Array(decls.length)
   for (const d of decls) {
     const fp = fingerprintOf(d.def)
     if (Either.isLeft(fp)) problems.push(new KeyUncomputable({ file, stage: d.name, field: "fingerprint", detail: fp.left }))
     else fps[d.index] = fp.right
   }
+  return { env, fps }
+}
 
-  // Resources.
+/** The pipeline's resource capacities (1 for any it does not declare); a stage needing more, or a bad amount, is a problem. */
+const checkResources = (p: Pipeline, decls: ReadonlyArray<Decl>, file: string, problems: Array<PipelineProblem>): Record<string, number> => {
   const capacity: Record<string, number> = { ...(p.resources ?? {}) }
   for (const d of decls) {
     for (const [r, amount] of Object.entries(d.def.resources ?? {})) {
@@ -413,18 +480,31 @@ export const resolve = (
       else if (amount > capacity[r]!) problems.push(new InvalidResources({ file, stage: d.name, resource: r, detail: `needs ${amount}, the pipeline has ${capacity[r]}` }))
     }
   }
+  return capacity
+}
 
-  if (problems.length > 0) return Either.left(new InvalidPipeline({ file, problems }))
-
-  // Merge identical instances (same static key parts and same merged inputs), in topological order.
-  const seedDefault = p.seed ?? 0
-  const nodeOf = new Int32Array(n).fill(-1)
+/**
+ * The nodes: identical instances (same static key parts and same merged
+ * inputs) merged into one, in topological order; `nodeOf` maps each
+ * declaration to its node.
+ */
+const mergeIdentical = (
+  decls: ReadonlyArray<Decl>,
+  order: ReadonlyArray<number>,
+  wired: ReadonlyArray<Readonly<Record<string, number>>>,
+  decoded: ReadonlyArray<Extract<Decoded, { _tag: "ok" }> | undefined>,
+  fps: ReadonlyArray<string>,
+  env: Readonly<Record<string, string>>,
+  seedDefault: number
+): { readonly nodes: Array<Node & { aliases: Array<string> }>; readonly nodeOf: Int32Array } => {
+  const nodeOf = new Int32Array(decls.length).fill(-1)
   const byIdentity = new Map<string, number>()
   const nodes: Array<Node & { aliases: Array<string> }> = []
   /** Small ids for (kind, version, fingerprint), to keep identities short. */
   const defIds = new Map<string, number>()
   for (const i of order) {
     const d = decls[i]!
+    const params = decoded[i]!
     const seed = d.seed ?? seedDefault
     const defKey = `${d.def.name}\u0000${d.def.version}\u0000${fps[i]!}`
     let defId = defIds.get(defKey)
@@ -433,7 +513,7 @@ export const resolve = (
     for (const k in wired[i]!) inputs[k] = nodeOf[wired[i]![k]!]!
     const names = Object.keys(inputs)
     // Numbers first, then a self-delimiting JSON array, then the canonical params text: unambiguous.
-    const identity = `${defId}|${seed}|${names.length === 0 ? "[]" : JSON.stringify(names.sort().map((k) => [k, inputs[k]]))}|${encodedText[i]}`
+    const identity = `${defId}|${seed}|${names.length === 0 ? "[]" : JSON.stringify(names.sort().map((k) => [k, inputs[k]]))}|${params.text}`
     const existing = byIdentity.get(identity)
     if (existing !== undefined) {
       nodeOf[i] = existing
@@ -444,7 +524,7 @@ export const resolve = (
       kind: d.def.name,
       version: d.def.version,
       fingerprint: fps[i]!,
-      params: encoded[i],
+      params: params.encoded,
       seed,
       env
     }
@@ -456,14 +536,23 @@ export const resolve = (
       name: d.name,
       aliases: [],
       def: d.def,
-      params: decoded[i],
+      params: params.decoded,
       inputs,
       deps: [...new Set(Object.values(inputs))],
       group: d.group,
       static: stat
     })
   }
-  nameMergedBySharedDims(decls, declaredOf, nodeOf, nodes)
+  return { nodes, nodeOf }
+}
+
+/** The DAG's lookups: every name and alias, every given name, and each node's dependents. */
+const indexNodes = (
+  decls: ReadonlyArray<Decl>,
+  declaredOf: ReadonlyArray<string>,
+  nodes: ReadonlyArray<Node>,
+  nodeOf: Int32Array
+): { readonly names: Map<string, number>; readonly declared: Map<string, Array<number>>; readonly dependents: Array<Array<number>> } => {
   const names = new Map<string, number>()
   for (const d of decls) names.set(d.name, nodeOf[d.index]!)
   for (const node of nodes) names.set(node.name, node.index)
@@ -476,11 +565,7 @@ export const resolve = (
   }
   const dependents: Array<Array<number>> = nodes.map(() => [])
   for (const node of nodes) for (const dep of node.deps) dependents[dep]!.push(node.index)
-  const touched = overrides.map((o, j) => ({
-    text: o.text ?? `${o.stage}.${o.path.join(".")}=${JSON.stringify(o.value)}`,
-    stages: [...new Set(touchedDecls[j]!.map((i) => nodeOf[i]!))].sort((a, b) => a - b).map((i) => nodes[i]!.name)
-  }))
-  return Either.right({ pipeline: p.name, file, nodes, byName: names, declared, overrides: touched, dependents, resources: capacity })
+  return { names, declared, dependents }
 }
 
 /**
