@@ -16,6 +16,7 @@
  */
 import { endianness } from "node:os"
 import { Data, Effect } from "effect"
+import { canonicalJsonText as canonicalText, NotJsonError } from "../formats/canonicalJson.js"
 import type { ArtifactKind } from "./CacheStore.js"
 
 /**
@@ -108,80 +109,32 @@ class Bad extends Error {
   }
 }
 
+/** A field path as `a.b[2]` (`""` for the value itself). */
+const fieldPath = (path: ReadonlyArray<string | number>): string =>
+  path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? p : `.${p}`)).join("")
+
 const guard = <A>(kind: ArtifactKind, f: () => A): Effect.Effect<A, CodecError> =>
   Effect.try({
     try: f,
     catch: (e) =>
       e instanceof Bad
         ? new CodecError({ kind, path: e.path, reason: e.reason })
-        : new CodecError({ kind, path: "", reason: e instanceof Error ? e.message : String(e) })
+        : e instanceof NotJsonError
+          ? new CodecError({ kind, path: fieldPath(e.path), reason: e.reason })
+          : new CodecError({ kind, path: "", reason: e instanceof Error ? e.message : String(e) })
   })
 
 // ---- canonical JSON ----------------------------------------------------------
 
-const isPlainObject = (v: object): boolean => {
-  const proto = Object.getPrototypeOf(v)
-  return proto === Object.prototype || proto === null
-}
-
 /**
- * Canonical JSON text: object keys sorted by UTF-16 code units, no
- * whitespace, numbers as JavaScript prints them (shortest round trip, so 1,
- * 1.0 and 1e0 are one number; -0 is 0). Fails closed on what JSON would
- * silently change: NaN, infinities, bigint, undefined in arrays, functions,
- * symbols and non-plain objects (Map, Date, typed arrays, class instances).
- * Undefined object fields are omitted, as in JSON.
+ * Canonical JSON text (`formats/canonicalJson.ts`, the text cache keys are
+ * made of too). Throws a `NotJsonError`; the encoders below turn it into a
+ * `CodecError` naming the field.
  *
  * @since 0.1.0
  * @category utils
  */
-export const canonicalJsonText = (value: unknown): string => {
-  const out: string[] = []
-  const walk = (v: unknown, path: string): void => {
-    switch (typeof v) {
-      case "string":
-        out.push(JSON.stringify(v))
-        return
-      case "boolean":
-        out.push(v ? "true" : "false")
-        return
-      case "number":
-        if (!Number.isFinite(v)) throw new Bad(path, `${v} is not representable in JSON`)
-        out.push(JSON.stringify(v))
-        return
-      case "object": {
-        if (v === null) {
-          out.push("null")
-          return
-        }
-        if (Array.isArray(v)) {
-          out.push("[")
-          v.forEach((x, i) => {
-            if (i > 0) out.push(",")
-            if (x === undefined) throw new Bad(`${path}[${i}]`, "undefined in an array")
-            walk(x, `${path}[${i}]`)
-          })
-          out.push("]")
-          return
-        }
-        if (!isPlainObject(v)) throw new Bad(path, `a ${v.constructor?.name ?? "non-plain"} object is not JSON data`)
-        const keys = Object.keys(v).filter((k) => (v as Record<string, unknown>)[k] !== undefined).sort()
-        out.push("{")
-        keys.forEach((k, i) => {
-          if (i > 0) out.push(",")
-          out.push(JSON.stringify(k), ":")
-          walk((v as Record<string, unknown>)[k], path ? `${path}.${k}` : k)
-        })
-        out.push("}")
-        return
-      }
-      default:
-        throw new Bad(path, `a ${typeof v} is not JSON data`)
-    }
-  }
-  walk(value, "")
-  return out.join("")
-}
+export const canonicalJsonText: (value: unknown) => string = canonicalText
 
 const utf8 = new TextEncoder()
 const fromUtf8 = new TextDecoder("utf-8", { fatal: true })
