@@ -17,7 +17,7 @@ import { Either, Schema } from "effect"
 import { ClipConfigSchema, validateConfig, type ClipConfig } from "./config.js"
 import { ClipConfigError, WeightsMismatchError } from "./errors.js"
 import { paramSpecs } from "./parameters.js"
-import { readFloat32, type SafetensorsFile } from "./safetensors.js"
+import { readFloat32, type SafetensorsFile } from "../formats/safetensors.js"
 
 /**
  * The two naming schemes in use.
