@@ -21,7 +21,7 @@ import {
   layoutSafetensors, parseSafetensors, readTensors, SafetensorsError, safetensorsBytes, safetensorsDecoder, safetensorsStream,
   type NamedTensor, type TensorData, type TensorSet
 } from "../formats/safetensors.js"
-import type { ArtifactKind } from "./CacheStore.js"
+import type { ArtifactKind, Table } from "../formats/artifact.js"
 
 /**
  * An output that cannot be encoded (or bytes that cannot be decoded) as the
@@ -41,17 +41,7 @@ export class CodecError extends Data.TaggedError("CodecError")<{
 }
 
 export type { DType, TensorData, TensorSet, TypedArray } from "../formats/safetensors.js"
-
-/**
- * A metrics table.
- *
- * @since 0.1.0
- * @category models
- */
-export interface Table {
-  readonly columns: ReadonlyArray<string>
-  readonly rows: ReadonlyArray<ReadonlyArray<unknown>>
-}
+export type { Table } from "../formats/artifact.js"
 
 /** Thrown inside this module only; turned into a `CodecError` at its edge. */
 class Bad extends Error {
