@@ -19,7 +19,7 @@ import { checkTensors, CONFIG_METADATA_KEY, readCheckpoint, type Checkpoint, typ
 import { validateConfig, type ClipConfig } from "./config.js"
 import { ClipConfigError, SafetensorsError, WeightsMismatchError, type ClipError } from "./errors.js"
 import { paramSpecs, type ParamSpec } from "./parameters.js"
-import { gaussian } from "./random.js"
+import { gaussian } from "../random.js"
 import { layoutSafetensors, parseSafetensors, safetensorsBytes, safetensorsStream, type SafetensorsLayout } from "../formats/safetensors.js"
 import { textTransformer } from "./textTransformer.js"
 import { visionTransformer } from "./visionTransformer.js"
