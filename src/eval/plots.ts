@@ -26,7 +26,7 @@ import type * as vega from "vega"
 import type { AccuracyMatrix } from "./continual.js"
 import { PlotError } from "./EvalError.js"
 import type { EvalTable } from "./EvalTable.js"
-import { settingLabel } from "./format.js"
+import { settingLabel } from "../formats/settingLabel.js"
 import { accuracyMatrices, resultRowsSync, sessionPoints, settingKey, type ResultRow, type SessionPoint } from "./results.js"
 
 /**
