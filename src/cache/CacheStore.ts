@@ -15,6 +15,7 @@
 import { Context, Layer } from "effect"
 import { Effect } from "effect"
 import type { Brand, Option, Scope, Stream } from "effect"
+import type { ArtifactKind } from "../formats/artifact.js"
 import type { CacheError, MissingArtifact, RunsNotRecorded, StoreOpenFailed, UnknownTarget } from "./CacheError.js"
 import { makeStore, type CacheStoreOptions } from "./internal/store.js"
 
@@ -37,13 +38,14 @@ export type ContentHash = string & Brand.Brand<"ContentHash">
 export type CacheKey = string & Brand.Brand<"CacheKey">
 
 /**
- * How an artifact's bytes are encoded (see `codec.ts`). Informational for
- * the store: the hash covers the bytes only.
+ * How an artifact's bytes are encoded (see `codec.ts`; the union is
+ * `formats/artifact.ts`'s, shared with the DSL). Informational for the
+ * store: the hash covers the bytes only.
  *
  * @since 0.1.0
  * @category models
  */
-export type ArtifactKind = "value" | "tensors" | "checkpoint" | "table"
+export type { ArtifactKind }
 
 /**
  * One stage run attempt. Kept for `plan`/`why`/`results`; an `ok` run also

@@ -11,7 +11,7 @@ import { hfTensors, type CheckpointLayout, type HostTensor } from "./checkpointL
 import type { ClipConfig } from "./config.js"
 import { WeightsMismatchError } from "./errors.js"
 import { paramSpecs } from "./parameters.js"
-import type { SafetensorsFile } from "./safetensors.js"
+import type { SafetensorsFile } from "../formats/safetensors.js"
 
 export { CONFIG_METADATA_KEY, conventionalHeads, type CheckpointOptions } from "./checkpointConfig.js"
 export { detectLayout, openaiToHf, type CheckpointLayout, type HostTensor } from "./checkpointLayout.js"

@@ -7,7 +7,7 @@
  * @since 0.1.0
  */
 import { ClipConfigError } from "./errors.js"
-import { readFloat32, type SafetensorsFile } from "./safetensors.js"
+import { readFloat32, type SafetensorsFile } from "../formats/safetensors.js"
 
 /**
  * The two naming schemes in use.

@@ -7,24 +7,18 @@
  * @since 0.1.0
  */
 import { Data } from "effect"
+import { SafetensorsError } from "../formats/safetensors.js"
 
 /**
  * A safetensors file (or byte buffer) that cannot be parsed: truncated, a
  * header length beyond the file, bad JSON, an unknown dtype, offsets out of
  * range or overlapping. `file` is the path, or `"<bytes>"` for a buffer.
+ * Defined with the format (`formats/safetensors.ts`).
  *
  * @since 0.1.0
  * @category errors
  */
-export class SafetensorsError extends Data.TaggedError("SafetensorsError")<{
-  readonly file: string
-  readonly reason: string
-  readonly tensor?: string
-}> {
-  override get message(): string {
-    return `${this.file}: ${this.tensor === undefined ? "" : `tensor "${this.tensor}": `}${this.reason}`
-  }
-}
+export { SafetensorsError }
 
 /**
  * The tensors of a checkpoint do not fit a CLIP model: every missing,

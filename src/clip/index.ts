@@ -14,7 +14,7 @@ export {
   type ClipModel, type LoadOptions, type TunePart
 } from "./model.js"
 export { readCheckpoint, detectLayout, conventionalHeads, type Checkpoint, type CheckpointLayout, type CheckpointOptions } from "./checkpoint.js"
-export { parseSafetensors, readFloat32, serializeSafetensors, type SafetensorsFile, type SafetensorsEntry, type SafetensorsDtype, type TensorToWrite } from "./safetensors.js"
+export { parseSafetensors, readFloat32, serializeSafetensors, type SafetensorsFile, type SafetensorsEntry, type DType as SafetensorsDtype, type TensorToWrite } from "../formats/safetensors.js"
 export { paramSpecs, type ParamSpec } from "./parameters.js"
 export { l2Normalize, logitsPerImage } from "./similarity.js"
 export { embedImages, embedTexts, embedImageBatches, type EmbedOptions } from "./embed.js"

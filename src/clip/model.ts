@@ -19,8 +19,8 @@ import { checkTensors, CONFIG_METADATA_KEY, readCheckpoint, type Checkpoint, typ
 import { validateConfig, type ClipConfig } from "./config.js"
 import { ClipConfigError, SafetensorsError, WeightsMismatchError, type ClipError } from "./errors.js"
 import { paramSpecs, type ParamSpec } from "./parameters.js"
-import { gaussian } from "./random.js"
-import { parseSafetensors, serializeSafetensors } from "./safetensors.js"
+import { gaussian } from "../random.js"
+import { layoutSafetensors, parseSafetensors, safetensorsBytes, safetensorsStream, type SafetensorsLayout } from "../formats/safetensors.js"
 import { textTransformer } from "./textTransformer.js"
 import { visionTransformer } from "./visionTransformer.js"
 
@@ -59,6 +59,13 @@ export interface ClipModel {
   clone(): ClipModel
   /** Hugging Face layout, F32, configuration in `__metadata__`. */
   toSafetensors(): Uint8Array
+  /**
+   * The same bytes as `toSafetensors`, streamed as views of the parameters'
+   * values without concatenating them: what a stage returns as its
+   * checkpoint. The values are read at the call, so the model may be
+   * disposed before the stream is consumed.
+   */
+  toSafetensorsStream(): AsyncIterable<Uint8Array>
   save(path: string): Promise<void>
   dispose(): void
 }
@@ -133,11 +140,20 @@ class Clip implements ClipModel {
     return new Clip(this.config, new Map([...this.params].map(([n, v]) => [n, tf.variable(v, true)])))
   }
 
-  toSafetensors(): Uint8Array {
-    return serializeSafetensors(
-      this.#specs.map((s) => ({ name: s.name, shape: s.shape, data: this.params.get(s.name)!.dataSync() as Float32Array })),
-      { format: "pt", [CONFIG_METADATA_KEY]: JSON.stringify(this.config) }
+  /** The checkpoint laid out: header plus views of each parameter's values (read now, so the model may be disposed after). */
+  #layout(): SafetensorsLayout {
+    return layoutSafetensors(
+      this.#specs.map((s) => ({ name: s.name, dtype: "F32", shape: s.shape, data: this.params.get(s.name)!.dataSync() as Float32Array })),
+      { style: "ordered", metadata: { format: "pt", [CONFIG_METADATA_KEY]: JSON.stringify(this.config) } }
     )
+  }
+
+  toSafetensors(): Uint8Array {
+    return safetensorsBytes(this.#layout())
+  }
+
+  toSafetensorsStream(): AsyncIterable<Uint8Array> {
+    return safetensorsStream(this.#layout())
   }
 
   async save(path: string): Promise<void> {

@@ -4,17 +4,11 @@
  *
  * @since 0.1.0
  */
+import { l2Normalize } from "../backend/l2Normalize.js"
 import { tf } from "../backend/tf.js"
 
-/**
- * Rows divided by their L2 norm (as `x / x.norm(dim=-1, keepdim=True)`;
- * a zero row stays finite thanks to a 1e-12 floor).
- *
- * @since 0.1.0
- * @category combinators
- */
-export const l2Normalize = (x: tf.Tensor2D): tf.Tensor2D =>
-  tf.div(x, tf.maximum(tf.norm(x, "euclidean", 1, true), 1e-12)) as tf.Tensor2D
+/** Defined once for CLIP and the methods, in `backend/l2Normalize.ts`. @since 0.1.0 @category combinators */
+export { l2Normalize }
 
 /**
  * `scale * normalize(image) normalize(text)^T`: [images, texts]. `scale` is

@@ -17,7 +17,7 @@
  * @since 0.1.0
  */
 import { DataArgumentError } from "./errors.js"
-import { permutation } from "./random.js"
+import { permutation } from "../random.js"
 
 /**
  * How `batches` walks a set. A shuffled walk is a permutation drawn from

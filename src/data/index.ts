@@ -8,7 +8,7 @@
  */
 export * from "./errors.js"
 export * from "./ImageSet.js"
-export * from "./random.js"
+export { mix, mulberry32, permutation, type Rng } from "../random.js"
 export * from "./catalog.js"
 export { type IdxOptions, type MnistOptions, openIdx, openMnist, debianFashionMnistDir } from "./idx.js"
 export { type CifarOptions, openCifar } from "./cifar.js"

@@ -21,7 +21,7 @@
  */
 import { DataArgumentError } from "./errors.js"
 import { indicesOfClasses, type LabeledImages, relabel, subset } from "./ImageSet.js"
-import { permutation } from "./random.js"
+import { permutation } from "../random.js"
 
 /**
  * One session: its classes (global ids, in learning order) and every class

@@ -7,17 +7,20 @@
  * @since 0.1.0
  */
 import type { Schema } from "effect"
-import type { Table, TensorSet } from "../cache/codec.js"
+import type { ArtifactKind, Table } from "../formats/artifact.js"
+import type { TensorSet } from "../formats/safetensors.js"
 
 /**
- * The four kinds of artifact the cache knows how to encode and hash.
+ * The four kinds of artifact the cache knows how to encode and hash
+ * (`formats/artifact.ts`'s `ArtifactKind`, the one union the cache uses too).
  *
  * @since 0.1.0
  * @category models
  */
-export type OutputKind = "value" | "tensors" | "checkpoint" | "table"
+export type OutputKind = ArtifactKind
 
-export type { DType, TensorData, TensorSet, Table, TypedArray } from "../cache/codec.js"
+export type { Table } from "../formats/artifact.js"
+export type { DType, TensorData, TensorSet, TypedArray } from "../formats/safetensors.js"
 
 /**
  * What a `table` stage may return: `{columns, rows}` or an array of row

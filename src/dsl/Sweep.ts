@@ -23,22 +23,14 @@ export type Grid = Readonly<Record<string, ReadonlyArray<unknown>>>
  */
 export type Setting<G extends Grid> = { readonly [K in keyof G]: G[K][number] }
 
-const formatValue = (v: unknown): string => {
-  if (typeof v === "string") return v
-  if (typeof v === "number" || typeof v === "boolean" || v === null) return String(v)
-  return JSON.stringify(v)
-}
-
 /**
- * The label of a setting: `k=v` pairs in the setting's key order.
+ * The label of a setting: `k=v` pairs in the setting's key order
+ * (`formats/settingLabel.ts`, the one form results and plots show too).
  *
  * @since 0.1.0
  * @category utils
  */
-export const settingLabel = (setting: Readonly<Record<string, unknown>>): string =>
-  Object.keys(setting)
-    .map((k) => `${k}=${formatValue(setting[k])}`)
-    .join(",")
+export { settingLabel } from "../formats/settingLabel.js"
 
 /**
  * The cartesian product of a grid (row-major; an empty grid gives one empty setting).

@@ -7,6 +7,7 @@
  *
  * @since 0.1.0
  */
+import { settingLabel } from "../formats/settingLabel.js"
 import type { ResultRow } from "./results.js"
 
 /**
@@ -53,17 +54,6 @@ const columns: ReadonlyArray<Column> = [
   { field: "sessions", title: "Sessions", always: false, count: true },
 ]
 
-/**
- * A setting as `key=value` pairs, sorted by key (`-` when empty).
- *
- * @since 0.1.0
- * @category utils
- */
-export const settingLabel = (setting: Readonly<Record<string, unknown>>): string => {
-  const keys = Object.keys(setting).sort()
-  return keys.length === 0 ? "-" : keys.map((k) => `${k}=${typeof setting[k] === "string" ? setting[k] : JSON.stringify(setting[k])}`).join(" ")
-}
-
 const pct = (v: number | null, c: Column): string => {
   if (v === null) return "-"
   if (c.count) return String(v)
@@ -79,7 +69,7 @@ const humanTable = (rows: ReadonlyArray<ResultRow>): { header: string[]; body: s
   const cols = shown(rows)
   const withSetting = rows.some((r) => Object.keys(r.setting).length > 0)
   const header = ["Method", ...(withSetting ? ["Setting"] : []), ...cols.map((c) => (c.count ? c.title : `${c.title} (%)`))]
-  const body = rows.map((r) => [r.method, ...(withSetting ? [settingLabel(r.setting)] : []), ...cols.map((c) => pct(r[c.field] as number | null, c))])
+  const body = rows.map((r) => [r.method, ...(withSetting ? [Object.keys(r.setting).length === 0 ? "-" : settingLabel(r.setting)] : []), ...cols.map((c) => pct(r[c.field] as number | null, c))])
   const numeric = [false, ...(withSetting ? [false] : []), ...cols.map(() => true)]
   return { header, body, numeric }
 }

@@ -38,7 +38,8 @@ export {
   type EvalTable,
   type EvalTask,
 } from "./EvalTable.js"
-export { formatResults, resultFormats, settingLabel, type ResultFormat } from "./format.js"
+export { formatResults, resultFormats, type ResultFormat } from "./format.js"
+export { settingLabel } from "../formats/settingLabel.js"
 export {
   heatmapSpec,
   renderSvg,

@@ -27,6 +27,7 @@
  * @since 0.1.0
  */
 import { Effect } from "effect"
+import { canonicalJsonText } from "../formats/canonicalJson.js"
 import { continualSummary, type AccuracyMatrix } from "./continual.js"
 import { EvalTableError, MetricInputError } from "./EvalError.js"
 import { MetricName, type EvalRecord, type EvalTable } from "./EvalTable.js"
@@ -81,18 +82,13 @@ export interface ResultOptions {
 }
 
 /**
- * Canonical JSON of a setting (sorted keys), so `{a, b}` and `{b, a}` are the
- * same group.
+ * Canonical JSON of a setting (`formats/canonicalJson.ts`: sorted keys), so
+ * `{a, b}` and `{b, a}` are the same group.
  *
  * @since 0.1.0
  * @category utils
  */
-export const settingKey = (setting: unknown): string =>
-  JSON.stringify(setting, (_k, v: unknown) =>
-    v !== null && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(Object.keys(v as object).sort().map((k) => [k, (v as Record<string, unknown>)[k]]))
-      : v,
-  )
+export const settingKey = (setting: unknown): string => canonicalJsonText(setting)
 
 interface Group {
   readonly method: string

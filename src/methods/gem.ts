@@ -18,7 +18,7 @@ import { tf } from "../backend/tf.js"
 import { classTextsFor, memoryGradient } from "./agem.js"
 import type { Method } from "./method.js"
 import { gradDot, type ReplayMemory } from "./replay.js"
-import { makeRng } from "./prng.js"
+import { makeRng } from "../random.js"
 
 /**
  * Solve `min_v 1/2 v^T Q v + p^T v, v >= margin` by projected coordinate

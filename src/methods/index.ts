@@ -8,7 +8,7 @@
  */
 export * from "./errors.js"
 export type { MethodModel, TunePart } from "./model.js"
-export { makeRng, type Rng } from "./prng.js"
+export { makeRng, type Rng } from "../random.js"
 export { l2Normalize, similarityLogits } from "./similarity.js"
 export { crossEntropy } from "./crossEntropy.js"
 export { contrastiveLoss, clampLogitScale, MAX_LOGIT_SCALE } from "./contrastive.js"

@@ -12,7 +12,7 @@
 import type { tf } from "../backend/tf.js"
 import type { SessionData } from "./data.js"
 import type { MethodModel, TunePart } from "./model.js"
-import type { Rng } from "./prng.js"
+import type { Rng } from "../random.js"
 import type { TeacherImageFeatures } from "./teacher.js"
 
 /**

@@ -4,18 +4,12 @@
  *
  * @since 0.1.0
  */
+import { l2Normalize } from "../backend/l2Normalize.js"
 import { tf } from "../backend/tf.js"
 import { ShapeMismatchError } from "./errors.js"
 
-/**
- * Row-wise L2 normalisation (`x / max(|x|, 1e-12)`, as PyTorch's
- * `F.normalize`), differentiable.
- *
- * @since 0.1.0
- * @category utils
- */
-export const l2Normalize = (x: tf.Tensor2D): tf.Tensor2D =>
-  tf.tidy("l2Normalize", () => tf.div(x, tf.maximum(tf.norm(x, 2, 1, true), 1e-12)) as tf.Tensor2D)
+/** Defined once for CLIP and the methods, in `backend/l2Normalize.ts`. @since 0.1.0 @category utils */
+export { l2Normalize }
 
 /**
  * `scale * norm(a) . norm(b)^T`: image-to-text logits when `a` holds image

@@ -10,7 +10,7 @@
 import { tf } from "../backend/tf.js"
 import { makeAdam } from "./adam.js"
 import { InvalidOptionError, NonFiniteLossError, TrainingInterruptedError } from "./errors.js"
-import { makeRng } from "./prng.js"
+import { makeRng } from "../random.js"
 
 /**
  * Optimisation options. `clipNorm` 0 disables clipping, `decayEvery` 0

@@ -9,7 +9,7 @@
 import { tf } from "../backend/tf.js"
 import { InvalidOptionError } from "./errors.js"
 import type { MethodModel } from "./model.js"
-import type { Rng } from "./prng.js"
+import type { Rng } from "../random.js"
 
 /**
  * CLIP's start-of-text token.

@@ -10,7 +10,7 @@
 import { Schema } from "effect"
 import { loadPrompts } from "../clip/prompts.js"
 import { checkpoint, stage, tensors } from "../dsl/index.js"
-import { makeRng } from "../methods/prng.js"
+import { makeRng } from "../random.js"
 import { drawPseudoClasses, embedVocabulary as encodeVocabulary, wordVocabulary } from "../methods/vocabulary.js"
 import { tokens } from "./experiment.js"
 import { loadModel } from "./io.js"

@@ -22,7 +22,7 @@ import type { StageContext } from "../dsl/Stage.js"
 import type { SessionData } from "../methods/data.js"
 import { finetune as trainSession } from "../methods/finetune.js"
 import { imm } from "../methods/imm.js"
-import { makeRng } from "../methods/prng.js"
+import { makeRng } from "../random.js"
 import { disposeWeights } from "../methods/weights.js"
 import { readTeacherInput, TeacherInputError } from "./distill.js"
 import { DataParams, openExperiment, rawImageSource, SessionParams, sessionsOf, tokens } from "./experiment.js"
@@ -133,7 +133,7 @@ const run = async (params: Params, seed: number, models: Models, upstream: Upstr
       model.setWeights(merged)
       disposeWeights(merged)
     }
-    return model.toSafetensors()
+    return model.toSafetensorsStream()
   } finally {
     if (previous !== undefined) disposeWeights(previous)
     if (resources.vocabulary?.kind === "pool") resources.vocabulary.teacherFeatures?.dispose()
@@ -208,8 +208,8 @@ const hashIncludes = moduleSources(import.meta.url)
 
 const withModels = async (
   inputs: { readonly model: CheckpointInput; readonly initial: CheckpointInput },
-  body: (models: Models) => Promise<Uint8Array>
-): Promise<Uint8Array> => {
+  body: (models: Models) => Promise<AsyncIterable<Uint8Array>>
+): Promise<AsyncIterable<Uint8Array>> => {
   const model = await loadModel(inputs.model)
   const initial = await loadModel(inputs.initial)
   try {

@@ -31,7 +31,7 @@ export const interpolate = stage({
       disposeWeights(wb)
       b.setWeights(merged)
       disposeWeights(merged)
-      return b.toSafetensors()
+      return b.toSafetensorsStream()
     } finally {
       a.dispose()
       b.dispose()

@@ -7,7 +7,7 @@
  * @since 0.1.0
  */
 import { indicesOfClasses } from "../data/ImageSet.js"
-import { makeRng } from "../methods/prng.js"
+import { makeRng } from "../random.js"
 import { tokens, type Experiment } from "./experiment.js"
 
 /**

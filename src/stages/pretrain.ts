@@ -42,7 +42,7 @@ export const pretrain = stage({
     const model = createClip(config, seed)
     try {
       await contrastivePretrain(model, { images, texts }, trainOptions(params.train, "pretrain", seed), trainHooks(ctx, "pretrain"))
-      return model.toSafetensors()
+      return model.toSafetensorsStream()
     } finally {
       model.dispose()
     }

@@ -12,7 +12,7 @@ import { customConfig, type ClipConfig } from "../../src/clip/config.js"
 import { ClipConfigError, SafetensorsError, WeightsMismatchError } from "../../src/clip/errors.js"
 import { Effect, Exit } from "effect"
 import { clipFromSafetensors, createClip, inspectClip, loadClip, loadClipEffect, type ClipModel } from "../../src/clip/model.js"
-import { parseSafetensors, readFloat32, serializeSafetensors, type TensorToWrite } from "../../src/clip/safetensors.js"
+import { parseSafetensors, readFloat32, serializeSafetensors, type TensorToWrite } from "../../src/formats/safetensors.js"
 import { assertClose } from "./helpers.js"
 
 // Text head size 16 (not 64) and exact GELU: fields a loader can only get from metadata or a config file.

@@ -3,7 +3,7 @@ import { describe, it } from "node:test"
 import {
   captionedImages, folds, indicesOfClasses, labeledImages, materialize, relabel, subset
 } from "../../src/data/ImageSet.js"
-import { mix, mulberry32, permutation } from "../../src/data/random.js"
+import { mix, mulberry32, permutation } from "../../src/random.js"
 
 // A set whose image i is 2 x 2 x 1 pixels of value i; it counts reads.
 const counting = (n: number, labels?: Array<number>) => {

@@ -41,7 +41,7 @@ test("VR-LwF keeps the teacher's distribution over unseen vocabulary closer than
   const { klDivergence } = await import("../../src/methods/distill.js")
   const { similarityLogits } = await import("../../src/methods/similarity.js")
   const { drawPseudoClasses } = await import("../../src/methods/vocabulary.js")
-  const { makeRng } = await import("../../src/methods/prng.js")
+  const { makeRng } = await import("../../src/random.js")
   const s = toySession(0, [0, 1, 2], 3, 6, 31)
   const heldOut = drawPseudoClasses(makeRng(999), { count: 30, length: 4, contextLength: 12 })
   const drift = async (method: typeof ft) => {

@@ -4,7 +4,7 @@ import { customConfig } from "../../src/clip/config.js"
 import { createClip } from "../../src/clip/model.js"
 import { imagesFromTensor, type SessionData } from "../../src/methods/data.js"
 import type { MethodModel } from "../../src/methods/model.js"
-import { makeRng } from "../../src/methods/prng.js"
+import { makeRng } from "../../src/random.js"
 import { smallFinetuneDefaults, type TrainOptions } from "../../src/methods/train.js"
 
 /** A 1-layer CLIP (full 49408-token vocabulary, so pseudo-classes are valid ids). */

@@ -3,7 +3,7 @@ import assert from "node:assert/strict"
 import { tf } from "../../src/backend/tf.js"
 import { makeAdam } from "../../src/methods/adam.js"
 import { InvalidOptionError, TrainingInterruptedError } from "../../src/methods/errors.js"
-import { makeRng } from "../../src/methods/prng.js"
+import { makeRng } from "../../src/random.js"
 import { clipByGlobalNorm, learningRateAt, paperDefaults, plateaued, train, type TrainOptions } from "../../src/methods/train.js"
 import { close, values } from "./helpers.js"
 

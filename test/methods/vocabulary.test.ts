@@ -1,7 +1,7 @@
 import { test } from "node:test"
 import assert from "node:assert/strict"
 import { tf } from "../../src/backend/tf.js"
-import { makeRng } from "../../src/methods/prng.js"
+import { makeRng } from "../../src/random.js"
 import { drawPseudoClasses, embedVocabulary, END_TOKEN, PSEUDO_TOKEN_LIMIT, START_TOKEN, wordVocabulary } from "../../src/methods/vocabulary.js"
 import { classPrompt, tinyClip, values } from "./helpers.js"
 

@@ -51,7 +51,7 @@ test("RKR rectifies a weight as (W0 + A B) * s", () => {
 
 test("RKR maps dL/dW to its rectifiers by the chain rule (matches autodiff)", async () => {
   const { rkr } = await import("../../src/methods/rkr.js")
-  const { makeRng } = await import("../../src/methods/prng.js")
+  const { makeRng } = await import("../../src/random.js")
   const w = tf.variable(tf.tensor2d([[1, 2, 0], [0, -1, 3]]))
   const bias = tf.variable(tf.tensor1d([0.5, -0.5]))
   const model = { params: new Map<string, tf.Variable>([["fc.weight", w], ["fc.bias", bias]]) }

@@ -42,8 +42,12 @@ const runStage = async (def: AnyStage, params: unknown, inputs: Record<string, u
 /** A tensor set as the cache hands it to the next stage (encoded, then decoded). */
 const throughCache = async (set: unknown): Promise<TensorSet> => Effect.runPromise(decodeTensors(await Effect.runPromise(encodeTensors(set as TensorSet))))
 
-const weights = (bytes: unknown): Map<string, Float32Array> => {
-  const m = clipFromSafetensors(bytes as Uint8Array)
+/** A checkpoint stage's output (bytes, or the stream a stage returns) as its model's weights. */
+const weights = async (output: unknown): Promise<Map<string, Float32Array>> => {
+  const parts: Uint8Array[] = []
+  if (output instanceof Uint8Array) parts.push(output)
+  else for await (const p of output as AsyncIterable<Uint8Array>) parts.push(p)
+  const m = clipFromSafetensors(new Uint8Array(Buffer.concat(parts)))
   const out = new Map([...m.params].map(([k, v]) => [k, v.dataSync() as Float32Array] as const))
   m.dispose()
   return out
@@ -74,14 +78,14 @@ for (const c of cases) {
     const today = await runStage(finetune, params, { model: start, initial })
     const features = await throughCache(await runStage(distill, { data, ...c.sets }, { model: c.teacher }))
     const once = await runStage(finetuneWithTeacher, params, { model: start, initial, teacher: features })
-    const worst = largestDifference(weights(once), weights(today))
+    const worst = largestDifference(await weights(once), await weights(today))
     assert.ok(worst <= 1e-5, `largest weight difference ${worst}`)
     if (c.method.name === "VR-LwF") {
       // The comparison can tell: another teacher's features (passed off as this one's) train differently.
       const other = await throughCache(await runStage(distill, { data, ...c.sets }, { model: initial }))
       const forged = { ...other, teacher: features["teacher"]! }
       const wrong = await runStage(finetuneWithTeacher, params, { model: start, initial, teacher: forged })
-      assert.ok(largestDifference(weights(wrong), weights(today)) > 1e-4)
+      assert.ok(largestDifference(await weights(wrong), await weights(today)) > 1e-4)
     }
   })
 }

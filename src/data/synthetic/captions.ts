@@ -7,7 +7,7 @@
  *
  * @since 0.1.0
  */
-import type { Rng } from "../random.js"
+import type { Rng } from "../../random.js"
 import { positionPhrase } from "./attributes.js"
 import type { Scene, SceneObject } from "./scene.js"
 

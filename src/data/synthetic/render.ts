@@ -7,7 +7,7 @@
  *
  * @since 0.1.0
  */
-import { mulberry32 } from "../random.js"
+import { mulberry32 } from "../../random.js"
 import { backgroundTones, colourRgb, type Shape } from "./attributes.js"
 import type { Scene, SceneObject } from "./scene.js"
 

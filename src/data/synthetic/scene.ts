@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-import { mix, mulberry32, type Rng } from "../random.js"
+import { mix, mulberry32, type Rng } from "../../random.js"
 import {
   type AttributeValues, type Background, backgroundTones, type Colour, type Position, positions, type Shape, type Size
 } from "./attributes.js"

@@ -27,7 +27,7 @@
  */
 import { DataArgumentError } from "../errors.js"
 import { type CaptionedImages, captionedImages, type LabeledImages, labeledImages } from "../ImageSet.js"
-import { mix, mulberry32 } from "../random.js"
+import { mix, mulberry32 } from "../../random.js"
 import {
   allValues, type Attribute, attributes, type AttributeValues, type Background, backgrounds, type Shape, shapes, type Size, valueName
 } from "./attributes.js"

@@ -4,7 +4,7 @@
  *
  * @internal
  */
-import { settingLabel } from "../format.js"
+import { settingLabel } from "../../formats/settingLabel.js"
 
 export const SCHEMA = "https://vega.github.io/schema/vega/v6.json"
 export const FONT = "DejaVu Sans, Helvetica, Arial, sans-serif"

@@ -36,7 +36,7 @@ import { openCifar } from "../../data/cifar.js"
 import { openCocoCrops, openKarpathy } from "../../data/coco.js"
 import { folderClasses, openImageFolder } from "../../data/folder.js"
 import { type CaptionedImages, folds, type LabeledImages, subset } from "../../data/ImageSet.js"
-import { permutation } from "../../data/random.js"
+import { permutation } from "../../random.js"
 import type { Experiment, PromptedTask } from "../experiment.js"
 import { PositiveInt } from "../../schemas.js"
 

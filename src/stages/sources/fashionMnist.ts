@@ -28,7 +28,7 @@ import { fillTemplate } from "../../clip/prompts.js"
 import { fashionMnistClasses } from "../../data/catalog.js"
 import { captionedImages, labeledImages, type CaptionedImages, type LabeledImages } from "../../data/ImageSet.js"
 import { debianFashionMnistDir } from "../../data/idx.js"
-import { permutation } from "../../data/random.js"
+import { permutation } from "../../random.js"
 import type { Experiment } from "../experiment.js"
 import { PositiveInt } from "../../schemas.js"
 
