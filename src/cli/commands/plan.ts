@@ -19,7 +19,7 @@ import { loadAndResolve, selectionLines } from "./common.js"
  * @since 0.1.0
  * @category utils
  */
-export const planJson = (e: PlanEntry, overrides: ReadonlyArray<string> = []) => ({
+const planJson = (e: PlanEntry, overrides: ReadonlyArray<string> = []) => ({
   stage: e.stage,
   key: e.displayKey,
   action: e.action,
@@ -36,7 +36,7 @@ export const planJson = (e: PlanEntry, overrides: ReadonlyArray<string> = []) =>
  * @since 0.1.0
  * @category utils
  */
-export const estimateLines = (plan: Plan, jobs: number): ReadonlyArray<string> => {
+const estimateLines = (plan: Plan, jobs: number): ReadonlyArray<string> => {
   const w = planWallTime(plan, jobs)
   if (w === undefined) return []
   const byBasis = new Map<string, number>()
