@@ -1,6 +1,7 @@
 /**
- * Plain-text renderings of the maintenance reports, for `clipcl cache ...`.
- * The CLI decides where they go; nothing here prints.
+ * Plain-text renderings of the maintenance reports, for `clipcl cache ...`
+ * (`src/cli/commands/cache.ts` prints them, or the reports as JSON with
+ * `--json`). The CLI decides where they go; nothing here prints.
  *
  * @since 0.1.0
  */
@@ -8,6 +9,9 @@ import type { ArtifactInfo, CacheStats, GcReport, TransferReport, VerifyReport }
 import { formatBytes, formatDuration } from "./units.js"
 
 const short = (hash: string): string => hash.slice(0, 12)
+
+/** `1 artifact`, `5 artifacts`. */
+const count = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? "" : "s"}`
 
 const pad = (rows: ReadonlyArray<ReadonlyArray<string>>): string[] => {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)))
@@ -65,10 +69,10 @@ export const formatStats = (s: CacheStats): string => {
  */
 export const formatVerify = (r: VerifyReport): string =>
   [
-    `checked ${r.checked} artifact(s), ${formatBytes(r.bytes)}: ${r.corrupt.length === 0 ? "all sound" : `${r.corrupt.length} corrupt`}`,
+    `checked ${count(r.checked, "artifact")}, ${formatBytes(r.bytes)}: ${r.corrupt.length === 0 ? "all sound" : `${r.corrupt.length} corrupt`}`,
     ...r.corrupt.map((c) => `  CORRUPT ${c.hash}: ${c.detail}`),
-    ...(r.removed > 0 ? [`removed ${r.removed} corrupt artifact(s); their stages will re-run`] : []),
-    ...(r.evicted > 0 ? [`${r.evicted} artifact(s) were evicted by another process while verify ran (not corrupt)`] : []),
+    ...(r.removed > 0 ? [`removed ${count(r.removed, "corrupt artifact")}; their stages will re-run`] : []),
+    ...(r.evicted > 0 ? [`${count(r.evicted, "artifact")} evicted by another process while verify ran (not corrupt)`] : []),
     `sqlite integrity: ${r.sqlite}`
   ].join("\n")
 
@@ -80,10 +84,10 @@ export const formatVerify = (r: VerifyReport): string =>
  */
 export const formatGc = (r: GcReport): string =>
   [
-    `${r.dryRun ? "would evict" : "evicted"} ${r.evicted.length} artifact(s), ${formatBytes(r.freedBytes)}; ${formatBytes(r.remainingBytes)} remain`,
+    `${r.dryRun ? "would evict" : "evicted"} ${count(r.evicted.length, "artifact")}, ${formatBytes(r.freedBytes)}; ${formatBytes(r.remainingBytes)} remain`,
     ...r.evicted.map((e) => `  ${short(e.hash)}  ${formatBytes(e.size)}`),
-    ...(r.abandonedUploads > 0 ? [`swept ${r.abandonedUploads} abandoned upload(s)`] : []),
-    ...(r.inUse > 0 ? [`kept ${r.inUse} artifact(s) that a running process may be using`] : [])
+    ...(r.abandonedUploads > 0 ? [`swept ${count(r.abandonedUploads, "abandoned upload")}`] : []),
+    ...(r.inUse > 0 ? [`kept ${count(r.inUse, "artifact")} that a running process may be using`] : [])
   ].join("\n")
 
 /**
@@ -94,8 +98,8 @@ export const formatGc = (r: GcReport): string =>
  */
 export const formatTransfer = (direction: "export" | "import", r: TransferReport): string =>
   direction === "export"
-    ? `exported ${r.artifacts} artifact(s) (${formatBytes(r.bytes)}) and ${r.runs} run record(s) to ${r.file}`
-    : `imported ${r.artifacts} artifact(s) (${formatBytes(r.bytes)}) and ${r.runs} run record(s) from ${r.file}` +
+    ? `exported ${count(r.artifacts, "artifact")} (${formatBytes(r.bytes)}) and ${count(r.runs, "run record")} to ${r.file}`
+    : `imported ${count(r.artifacts, "artifact")} (${formatBytes(r.bytes)}) and ${count(r.runs, "run record")} from ${r.file}` +
       (r.skippedArtifacts + r.skippedRuns > 0
-        ? `; ${r.skippedArtifacts} artifact(s) and ${r.skippedRuns} run(s) were already present`
+        ? `; ${count(r.skippedArtifacts, "artifact")} and ${count(r.skippedRuns, "run")} were already present`
         : "")

@@ -270,7 +270,7 @@ const optionLines = (spec: CommandSpec): Array<string> => {
  * @since 0.1.0
  * @category utils
  */
-export const usageOf = (topic?: string): string => {
+const usageOf = (topic?: string): string => {
   if (topic === undefined || topic === "") return USAGE
   if (topic === "cache") {
     const w = Math.max(...CACHE_SUBS.map((s) => s.length + specOf(`cache ${s}`)!.args.length))
@@ -296,7 +296,7 @@ export const usageOf = (topic?: string): string => {
  * @since 0.1.0
  * @category utils
  */
-export const USAGE = ((): string => {
+const USAGE = ((): string => {
   const top = COMMANDS.filter((c) => !c.name.startsWith("cache "))
   const rows = [...top.map((c) => [`${c.name} ${c.args}`, c.summary]), ["cache SUBCOMMAND", `cache maintenance: ${CACHE_SUBS.join(", ")}`]]
   const w = Math.max(...rows.map((r) => r[0]!.length))

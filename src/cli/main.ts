@@ -30,7 +30,7 @@ const USAGE_ERRORS = new Set([
  * @since 0.1.0
  * @category utils
  */
-export const exitCodeOf = (error: unknown): number => {
+const exitCodeOf = (error: unknown): number => {
   const tag = (error as { _tag?: unknown } | null)?._tag
   return typeof tag === "string" && USAGE_ERRORS.has(tag) ? 2 : 1
 }

@@ -7,10 +7,8 @@
  */
 import { Schema } from "effect"
 import { checkpoint, stage } from "../dsl/index.js"
-import { disposeWeights } from "../methods/weights.js"
-import { wiseft } from "../methods/wiseft.js"
-import { loadModel } from "./io.js"
 import { moduleSources } from "../dsl/moduleSources.js"
+import { loadModel } from "./io.js"
 
 /** @since 0.1.0 @category stages */
 export const interpolate = stage({
@@ -21,6 +19,9 @@ export const interpolate = stage({
   output: checkpoint,
   hashIncludes: moduleSources(import.meta.url),
   run: async ({ params, inputs }) => {
+    // The weight arithmetic (TensorFlow.js) loads when the stage runs, not when a pipeline is planned.
+    const { disposeWeights } = await import("../methods/weights.js")
+    const { wiseft } = await import("../methods/wiseft.js")
     const a = await loadModel(inputs.a)
     const b = await loadModel(inputs.b)
     try {

@@ -1,10 +1,12 @@
 /**
  * The seam's plumbing: checkpoints in and out of the cache, and training
- * progress into the stage context.
+ * progress into the stage context. Tensor-free at load time: a stage module
+ * imports this at its top level, so the CLIP model code (TensorFlow.js)
+ * loads only when `loadModel` first runs.
  *
  * @since 0.1.0
  */
-import { clipFromSafetensors, type ClipModel } from "../clip/model.js"
+import type { ClipModel } from "../clip/model.js"
 import type { CheckpointInput } from "../dsl/Output.js"
 import type { StageContext } from "../dsl/Stage.js"
 import type { TrainHooks } from "../methods/train.js"
@@ -15,8 +17,10 @@ import type { TrainHooks } from "../methods/train.js"
  * @since 0.1.0
  * @category utils
  */
-export const loadModel = async (input: CheckpointInput): Promise<ClipModel> =>
-  clipFromSafetensors(await input.bytes(), { file: `checkpoint ${input.hash.slice(0, 12)}` })
+export const loadModel = async (input: CheckpointInput): Promise<ClipModel> => {
+  const { clipFromSafetensors } = await import("../clip/model.js")
+  return clipFromSafetensors(await input.bytes(), { file: `checkpoint ${input.hash.slice(0, 12)}` })
+}
 
 /**
  * Training hooks that report every step's metrics to the stage and stop at

@@ -12,7 +12,6 @@
 import { Data, Schema } from "effect"
 import { createHash } from "node:crypto"
 import * as fs from "node:fs"
-import { clipFromSafetensors } from "../clip/model.js"
 import { checkpoint, stage } from "../dsl/index.js"
 import { moduleSources } from "../dsl/moduleSources.js"
 
@@ -60,6 +59,9 @@ export const loadCheckpoint = stage({
     const bytes = readBytes(params.path)
     const got = sha256(bytes)
     if (got !== params.sha256) throw new CheckpointFileError({ file: params.path, reason: `content changed (sha256 ${got}, expected ${params.sha256})` })
+    // Parsed once to fail here, naming the file, rather than in the stage that reads it; the
+    // CLIP model code (TensorFlow.js) loads only now.
+    const { clipFromSafetensors } = await import("../clip/model.js")
     const model = clipFromSafetensors(bytes, { file: params.path })
     model.dispose()
     return bytes

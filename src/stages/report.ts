@@ -14,8 +14,6 @@
  */
 import { Effect, Schema } from "effect"
 import { stage, table, type AnyOutputSpec, type Table } from "../dsl/index.js"
-import { decodeEvalTable } from "../eval/EvalTable.js"
-import { evalReport } from "../eval/report.js"
 import { moduleSources } from "../dsl/moduleSources.js"
 
 /**
@@ -53,6 +51,9 @@ const make = (n: number) =>
     hashIncludes,
     run: ({ params, inputs, ctx }) =>
       Effect.gen(function* () {
+        // The evaluation area (and the plotting it can reach) loads when a report is made.
+        const { decodeEvalTable } = yield* Effect.promise(() => import("../eval/EvalTable.js"))
+        const { evalReport } = yield* Effect.promise(() => import("../eval/report.js"))
         const all = inputs as Record<string, Table>
         const records: Array<Record<string, unknown>> = []
         for (let i = 0; i < n; i++) {

@@ -1,18 +1,18 @@
 /**
- * The views as strings, for commands that print once (`clipcl plan`,
- * `clipcl results`) and for the final frame in tests: the same ink
- * components rendered with `renderToString`, then stripped of colour unless
- * asked for, so a pipe never gets escape codes.
+ * The views as strings, for commands that print once (`clipcl results`)
+ * and for the final frame in tests: the same ink components rendered with
+ * `renderToString`, then stripped of colour unless asked for, so a pipe
+ * never gets escape codes. `clipcl plan`'s text is plain strings
+ * (`planText.ts`), re-exported here.
  *
  * @since 0.1.0
  */
 import { renderToString } from "ink"
 import { formatResults } from "../eval/format.js"
 import type { ResultRow } from "../eval/results.js"
-import type { PlannedStage } from "../scheduler/Event.js"
-import { LiveView, PlanView, Table } from "./components.js"
+import { LiveView, Table } from "./components.js"
 import { stripAnsi } from "./format.js"
-import { groupStages, type TableData, type UiState } from "./state.js"
+import type { TableData, UiState } from "./state.js"
 
 /**
  * @since 0.1.0
@@ -32,18 +32,13 @@ const finish = (text: string, options: RenderOptions): string => {
 
 /**
  * `clipcl plan`: the planned stages grouped as in the live view, with
- * `○ run` / `◆ cached`, short key and reasons.
+ * `○ run` / `◆ cached`, short key and reasons (plain text, no ink: see
+ * `planText.ts`).
  *
  * @since 0.1.0
  * @category utils
  */
-export const renderPlan = (stages: ReadonlyArray<PlannedStage & { readonly provisional?: boolean }>, options: RenderOptions = {}): string => {
-  const width = options.width ?? 80
-  const { groups } = groupStages(stages)
-  const byName = new Map(stages.map((s) => [s.stage, s]))
-  const model = groups.map((g) => ({ label: g.label, stages: g.stages.map((n) => byName.get(n)!) }))
-  return finish(renderToString(<PlanView groups={model} stages={stages.length} width={width} />, { columns: width }), options)
-}
+export { renderPlan } from "./planText.js"
 
 const cellText = (v: unknown): string =>
   v === undefined || v === null ? "" : typeof v === "number" ? (Number.isInteger(v) ? String(v) : v.toPrecision(4)) : typeof v === "string" ? v : JSON.stringify(v)

@@ -94,16 +94,54 @@ test("training to a plateau scores held-out images after each epoch and stops on
   assert.equal(promptAccuracy(model, held.session.images, held.session.labels, held.session.classTokens, 5), expected)
   const before = tf.memory().numTensors
   const session = { ...fit.session, validation: { images: held.session.images, labels: held.session.labels } }
-  const r = await finetune(model, session, ft, { ...quickOptions({ epochs: 12, learningRate: 1e-2, batchSize: 6, patience: 2 }), part: { encoder: "all" } })
+  // Each epoch's score is the held-out accuracy of the model as that epoch left it.
+  const seen: Array<number> = []
+  const onEpoch = (_: number, score: number | undefined) => void seen.push(score === promptAccuracy(model, held.session.images, held.session.labels, held.session.classTokens) ? 1 : 0)
+  const r = await finetune(model, session, ft, { ...quickOptions({ epochs: 12, learningRate: 1e-2, batchSize: 6, patience: 2 }), part: { encoder: "all" } }, { onEpoch })
   assert.equal(r.scores.length, r.epochs.length)
+  assert.deepEqual(seen, r.scores.map(() => 1))
   assert.ok(r.scores.every((s) => s >= 0 && s <= 1))
-  // stopped exactly when the rule says so, or ran to the maximum without plateauing
-  const { plateaued } = await import("../../src/methods/train.js")
-  assert.equal(r.plateaued, plateaued(r.scores, 2))
-  if (r.plateaued) assert.ok(r.epochs.length < 12 && !plateaued(r.scores.slice(0, -1), 2))
-  else assert.equal(r.epochs.length, 12)
+  // Stopped early only if the last 2 epochs did not beat the best before them.
+  if (r.plateaued) {
+    const n = r.scores.length
+    assert.ok(n < 12 && n >= 3)
+    assert.ok(r.scores[n - 1]! <= Math.max(...r.scores.slice(0, n - 2)) && r.scores[n - 2]! <= Math.max(...r.scores.slice(0, n - 2)))
+  } else assert.equal(r.epochs.length, 12)
   assert.equal(tf.memory().numTensors, before)
   fit.images.dispose()
   held.images.dispose()
   model.dispose()
 })
+
+// The plateau rule on scripted score sequences (a hook's `score` is used when the session has no
+// held-out images), each stopping epoch worked out by hand: training stops after the first epoch
+// whose last `patience` scores all stay within `minDelta` of the best score before them.
+const cases: ReadonlyArray<{ readonly name: string; readonly scores: ReadonlyArray<number>; readonly patience: number; readonly minDelta?: number; readonly epochs: number; readonly plateaued: boolean }> = [
+  // epoch 3: 0.6, 0.6 beat 0.5; epoch 4: 0.6, 0.55 do not beat 0.6 -> stop after 4
+  { name: "a dip after a tie", scores: [0.5, 0.6, 0.6, 0.55, 0.9, 0.9], patience: 2, epochs: 4, plateaued: true },
+  // epochs 4 and 5: 0.61 beats 0.6; epoch 6: 0.605, 0.61 do not beat 0.61 -> stop after 6
+  { name: "a small gain counts without minDelta", scores: [0.5, 0.6, 0.6, 0.61, 0.605, 0.61, 0.9], patience: 2, epochs: 6, plateaued: true },
+  // epoch 4: 0.6, 0.61 stay within 0.6 + 0.02 -> stop after 4
+  { name: "a gain within minDelta does not", scores: [0.5, 0.6, 0.6, 0.61, 0.605, 0.61, 0.9], patience: 2, minDelta: 0.02, epochs: 4, plateaued: true },
+  // epoch 3: only 3 scores, not more than patience; epoch 4: 0.5, 0.6, 0.7 <= 0.9 -> stop after 4
+  { name: "the best came first", scores: [0.9, 0.5, 0.6, 0.7, 0.95], patience: 3, epochs: 4, plateaued: true },
+  // every epoch improves: runs to the maximum of 5
+  { name: "steady gains run to the maximum", scores: [0.1, 0.2, 0.3, 0.4, 0.5], patience: 1, epochs: 5, plateaued: false }
+]
+
+for (const c of cases) {
+  test(`training to a plateau: ${c.name}`, async () => {
+    const model = tinyClip(22)
+    const fit = toySession(0, [0, 1], 2, 4, 43)
+    let epoch = 0
+    const score = () => c.scores[epoch++]!
+    const max = c.plateaued ? c.scores.length : c.epochs
+    const options = { ...quickOptions({ epochs: max, batchSize: 8, patience: c.patience, ...(c.minDelta === undefined ? {} : { minDelta: c.minDelta }) }), part: { encoder: "all" as const } }
+    const r = await finetune(model, fit.session, ft, options, { score })
+    assert.equal(r.epochs.length, c.epochs)
+    assert.equal(r.plateaued, c.plateaued)
+    assert.deepEqual(r.scores, c.scores.slice(0, c.epochs))
+    fit.images.dispose()
+    model.dispose()
+  })
+}

@@ -30,7 +30,7 @@ export const mermaid = (dag: Dag): string => {
  * @since 0.1.0
  * @category utils
  */
-export const dagText = (dag: Dag): string =>
+const dagText = (dag: Dag): string =>
   dag.nodes
     .map((n) => {
       const ins = Object.entries(n.inputs).map(([k, up]) => `${k} <- ${dag.nodes[up]!.name}`)

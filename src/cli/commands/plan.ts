@@ -8,6 +8,7 @@ import { Effect, Either } from "effect"
 import { UsageError, type Command } from "../args.js"
 import { makePlan, plannedStages, planWallTime, type Plan, type PlanEntry } from "../../scheduler/plan.js"
 import { shortDuration } from "../../ui/format.js"
+import { renderPlan } from "../../ui/planText.js"
 import { findStages } from "../../scheduler/resolve.js"
 import { openCache, type CliIO } from "../io.js"
 import { loadAndResolve, selectionLines } from "./common.js"
@@ -18,7 +19,7 @@ import { loadAndResolve, selectionLines } from "./common.js"
  * @since 0.1.0
  * @category utils
  */
-export const planJson = (e: PlanEntry, overrides: ReadonlyArray<string> = []) => ({
+const planJson = (e: PlanEntry, overrides: ReadonlyArray<string> = []) => ({
   stage: e.stage,
   key: e.displayKey,
   action: e.action,
@@ -35,7 +36,7 @@ export const planJson = (e: PlanEntry, overrides: ReadonlyArray<string> = []) =>
  * @since 0.1.0
  * @category utils
  */
-export const estimateLines = (plan: Plan, jobs: number): ReadonlyArray<string> => {
+const estimateLines = (plan: Plan, jobs: number): ReadonlyArray<string> => {
   const w = planWallTime(plan, jobs)
   if (w === undefined) return []
   const byBasis = new Map<string, number>()
@@ -70,9 +71,8 @@ export const planCommand = (cmd: Extract<Command, { _tag: "plan" }>, io: CliIO) 
       for (const o of dag.overrides) for (const st of o.stages) setBy.set(st, [...(setBy.get(st) ?? []), o.text])
       io.stdout(plan.selected.map((i) => JSON.stringify(planJson(plan.entries[i]!, setBy.get(plan.entries[i]!.stage))) + "\n").join(""))
     }
-    // The live view's grouping and status symbols, so plan and run look alike (ink, loaded only here).
+    // The live view's grouping and status symbols, so plan and run look alike (plain text, no ink).
     else {
-      const { renderPlan } = yield* Effect.promise(() => import("../../ui/render.js"))
       const lines = selectionLines(dag, cmd.force, cmd.only)
       if (lines.length > 0) io.stdout(lines.join("\n") + "\n\n")
       io.stdout(

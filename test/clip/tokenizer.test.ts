@@ -22,12 +22,12 @@ import {
   tokenize,
   TokenizerFileError,
   TokenizerInputError
-} from "./tokenizer.js"
-import { bpeHeap, bpeScan, CLIP_MERGE_COUNT, parseMerges, type BpeTable } from "./internal/tokenizerBpe.js"
-import { makeHtmlUnescape } from "./internal/tokenizerHtml.js"
-import { foldWhitespace } from "./internal/tokenizerClean.js"
+} from "../../src/clip/tokenizer.js"
+import { bpeHeap, bpeScan, CLIP_MERGE_COUNT, parseMerges, type BpeTable } from "../../src/clip/internal/tokenizerBpe.js"
+import { makeHtmlUnescape } from "../../src/clip/internal/tokenizerHtml.js"
+import { foldWhitespace } from "../../src/clip/internal/tokenizerClean.js"
 
-const fixture = (path: string): any => JSON.parse(readFileSync(new URL(`../../test/fixtures/${path}`, import.meta.url), "utf8"))
+const fixture = (path: string): any => JSON.parse(readFileSync(new URL(`../fixtures/${path}`, import.meta.url), "utf8"))
 const lead = fixture("clip-ref/tokenizer_reference.json") as { rows: Array<{ text: string; slow: number[]; openai: number[] }> }
 const extra = fixture("clip-tokenizer/extra_reference.json") as { rows: Array<{ text: string; ids: number[] }> }
 const framed = (text: string): number[] => [START_OF_TEXT, ...encodeText(text), END_OF_TEXT]
