@@ -13,13 +13,41 @@ import { Bar, Counts, nameWidth, StatusIcon } from "./primitives.js"
 
 const stepsText = (s: StageView): string => (s.progress ? `${s.progress.step}/${s.progress.total}` : "")
 
-/** Rate, elapsed, ETA and metrics of a running stage. */
+/**
+ * A cluster job in words: `slurm 12 RUNNING on n2 · queued 0.4s · run 0:12`
+ * while it runs (the queue wait counts up while it is pending), `slurm 12
+ * on n2 · queued 0.4s` once it ended (the stage's time is the run time),
+ * with the cluster's state where it ended badly (`TIMEOUT`).
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const jobText = (s: Pick<StageView, "status" | "job">, now: number): string | undefined => {
+  const j = s.job
+  if (j === undefined) return undefined
+  const name = `${j.executor} ${j.id}${j.attempt !== undefined && j.attempt > 1 ? ` (attempt ${j.attempt})` : ""}`
+  const where = j.node ? ` on ${j.node}` : ""
+  if (s.status === "running") {
+    const queued = j.queueWaitMs !== undefined ? shortDuration(j.queueWaitMs) : j.runningSince === undefined ? clock(Math.max(0, now - j.seenAt)) : undefined
+    return [
+      `${name} ${j.state ?? "submitted"}${where}`,
+      ...(queued !== undefined ? [`queued ${queued}`] : []),
+      ...(j.runningSince !== undefined ? [`run ${clock(Math.max(0, now - j.runningSince))}`] : [])
+    ].join(" · ")
+  }
+  const ended = s.status === "ran" || j.state === undefined || j.state === "COMPLETED" || j.state === "RUNNING" ? "" : ` ${j.state}`
+  return [`${name}${ended}${where}`, ...(j.queueWaitMs !== undefined ? [`queued ${shortDuration(j.queueWaitMs)}`] : [])].join(" · ")
+}
+
+/** Job, rate, elapsed (a job's run time instead), ETA and metrics of a running stage. */
 const runningDetail = (s: StageView, now: number): string => {
   const rate = stageRate(s)
   const eta = stageEta(s, now)
+  const job = jobText(s, now)
   const parts = [
+    ...(job !== undefined ? [job] : []),
     ...(rate !== undefined ? [rateText(rate)] : []),
-    clock(stageElapsed(s, now)),
+    ...(job === undefined ? [clock(stageElapsed(s, now))] : []),
     ...(eta !== undefined ? [`eta ${clock(eta)}`] : []),
     ...(s.metrics ? [metricsText(s.metrics)] : [])
   ]
@@ -118,13 +146,14 @@ export const StageLine = ({
             : status === "interrupted"
               ? `interrupted after ${shortDuration(s.durationMs ?? 0)}`
               : `failed after ${shortDuration(s.durationMs ?? 0)}`
+  const job = status === "ran" || status === "failed" || status === "interrupted" ? jobText(s, now) : undefined
   const pad = " ".repeat(lead.length + 4)
   return (
     <Box flexDirection="column">
       <Text wrap="truncate">
         {head}
         <Text color={statusStyle[status].color} dimColor={status !== "failed" && status !== "interrupted"}>
-          {truncate(tail, width - used)}
+          {truncate(job !== undefined ? `${tail} · ${job}` : tail, width - used)}
         </Text>
       </Text>
       {errorLines(s) > 0 ? (

@@ -268,7 +268,7 @@ export const makeSlurmExecutor = (o: SlurmExecutorOptions): Effect.Effect<Execut
           const publish = (extra: { jobId: string; jobState?: string; node?: string; attempt: number; queueWaitMs?: number }) =>
             rc.sink.unsafePublish({ type: "stage", stage: node.name, key, status: "running", executor: "slurm", time: Date.now(), ...extra })
           const log = (line: string) => rc.sink.unsafePublish({ type: "log", stage: node.name, key, level: "info", line: `[slurm] ${line}`, time: Date.now() })
-          const failed = (detail: string, facts: AttemptFacts | undefined, logTail: string) =>
+          const failed = (detail: string, facts: AttemptFacts | undefined, logTail: string, jobState?: string) =>
             Effect.gen(function* () {
               if (facts !== undefined) {
                 yield* recordJobRun(sc, node, key, inputs, facts, { status: "failed", output: null, error: detail, logTail, metrics: null, startedAt: t0, endedAt: Date.now() }).pipe(Effect.ignore)
@@ -277,7 +277,9 @@ export const makeSlurmExecutor = (o: SlurmExecutorOptions): Effect.Effect<Execut
                 _tag: "Failed",
                 failure: new StageFailed({ stage: node.name, detail }),
                 durationMs: Date.now() - t0,
-                ...(facts ? { job: { jobId: facts.jobId, attempt: facts.attempt, ...(facts.node ? { node: facts.node } : {}) } } : {})
+                ...(facts
+                  ? { job: { jobId: facts.jobId, attempt: facts.attempt, ...(facts.node ? { node: facts.node } : {}), ...(jobState ? { jobState } : {}), ...(facts.queueWaitMs !== undefined ? { queueWaitMs: facts.queueWaitMs } : {}) } }
+                  : {})
               } as const
             })
 
@@ -367,17 +369,17 @@ export const makeSlurmExecutor = (o: SlurmExecutorOptions): Effect.Effect<Execut
               return outcome
             }
             // Ended without a marker.
-            const facts: AttemptFacts = { executor: "slurm", jobId: cur.jobId, attempt: cur.attempt, submittedAt: cur.submittedAt, ...(waited.node ? { node: waited.node } : {}) }
+            const facts: AttemptFacts = { executor: "slurm", jobId: cur.jobId, attempt: cur.attempt, submittedAt: cur.submittedAt, ...(waited.node ? { node: waited.node } : {}), ...(queueWaitMs !== undefined ? { queueWaitMs } : {}) }
             const out = tailOf(join(cur.dir, files.slurmOut))
             const said = `Slurm: ${waited.state}${waited.reason && waited.reason !== "None" ? `, reason ${waited.reason}` : ""}${waited.exitCode ? `, exit code ${waited.exitCode}` : ""}`
             const keepLog = out.length > 0 ? `--- ${files.slurmOut} (${join(cur.dir, files.slurmOut)}) ---\n${out}` : ""
             if (waited.state === "TIMEOUT") {
               ledger.update(cur.rowId, { state: "failed", endedAt: Date.now(), detail: said })
-              return yield* failed(`job ${cur.jobId} ran out of time (${said}); raise the time limit of '${node.def.name}' stages (settings kinds.${node.def.name}.time, or --time)`, facts, keepLog)
+              return yield* failed(`job ${cur.jobId} ran out of time (${said}); raise the time limit of '${node.def.name}' stages (settings kinds.${node.def.name}.time, or --time)`, facts, keepLog, waited.state)
             }
             if (waited.state === "OUT_OF_MEMORY") {
               ledger.update(cur.rowId, { state: "failed", endedAt: Date.now(), detail: said })
-              return yield* failed(`job ${cur.jobId} ran out of memory (${said}); raise the memory of '${node.def.name}' stages (settings kinds.${node.def.name}.mem)`, facts, keepLog)
+              return yield* failed(`job ${cur.jobId} ran out of memory (${said}); raise the memory of '${node.def.name}' stages (settings kinds.${node.def.name}.mem)`, facts, keepLog, waited.state)
             }
             if (RETRIABLE.has(waited.state) || waited.state === "COMPLETED" || waited.state === "LOST") {
               ledger.update(cur.rowId, { state: "lost", endedAt: Date.now(), detail: said, ...(waited.node ? { node: waited.node } : {}) })
@@ -388,10 +390,10 @@ export const makeSlurmExecutor = (o: SlurmExecutorOptions): Effect.Effect<Execut
                 current = undefined
                 continue
               }
-              return yield* failed(`job ${cur.jobId} lost (${said}) and no retries are left (--retries ${settings.retries})`, facts, keepLog)
+              return yield* failed(`job ${cur.jobId} lost (${said}) and no retries are left (--retries ${settings.retries})`, facts, keepLog, waited.state)
             }
             ledger.update(cur.rowId, { state: "failed", endedAt: Date.now(), detail: said })
-            return yield* failed(`job ${cur.jobId} ended without a result (${said}); Slurm's output is kept in ${join(cur.dir, files.slurmOut)}`, facts, keepLog)
+            return yield* failed(`job ${cur.jobId} ended without a result (${said}); Slurm's output is kept in ${join(cur.dir, files.slurmOut)}`, facts, keepLog, waited.state)
           }
         })
       )
