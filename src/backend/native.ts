@@ -16,7 +16,8 @@
  */
 import { BackendUnavailableError } from "./errors.js"
 import { MathBackendCPU, tf } from "./tf.js"
-import { loadAddon, type NativeAddon } from "./internal/addon.js"
+import { allottedCpus } from "../scheduler/executors/cpus.js"
+import { loadAddon as loadAddonOnce, type NativeAddon } from "./internal/addon.js"
 import { fusedKernels, nativeKernels } from "./internal/kernels.js"
 import { timed } from "./profile.js"
 
@@ -27,6 +28,24 @@ import { timed } from "./profile.js"
  * @category constants
  */
 export const NATIVE_BACKEND = "native"
+
+let sized = false
+
+/**
+ * The addon, its pool sized to the CPUs this process may use. The pool
+ * defaults to `std::thread::hardware_concurrency()`, the machine's online
+ * cores, which ignores the CPU affinity mask (`taskset`, a container's
+ * cpuset, a Slurm allotment); more threads than allotted cores only
+ * contend. `CLIPCL_THREADS` or `OPENBLAS_NUM_THREADS`, when set, win.
+ */
+const loadAddon = (): ReturnType<typeof loadAddonOnce> => {
+  const load = loadAddonOnce()
+  if (load.ok && !sized) {
+    sized = true
+    if (process.env.CLIPCL_THREADS === undefined && process.env.OPENBLAS_NUM_THREADS === undefined) load.addon.setThreads(allottedCpus())
+  }
+  return load
+}
 
 /** tfjs backend priority of `native`: cpu has 1. */
 const NATIVE_PRIORITY = 1.5

@@ -9,7 +9,7 @@
  */
 import { useInput, useStdin, useStdout } from "ink"
 import { useEffect, useState, useSyncExternalStore, type ReactNode } from "react"
-import { LiveView } from "./components.js"
+import { LiveView } from "./components/views.js"
 import type { UiStore } from "./store.js"
 
 /**

@@ -23,17 +23,18 @@ const seconds = (ms: number): string => (ms < 1000 ? `${ms}ms` : `${(ms / 1000).
 const metricsText = (m: Readonly<Record<string, number>> | undefined): string =>
   m === undefined ? "" : " " + Object.entries(m).map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toPrecision(4)}`).join(" ")
 
+/** A cluster job's id, state, node and queue wait, when the stage runs as one (the run time is the stage's). */
+const jobText = (e: Extract<EngineEvent, { type: "stage" }>): string =>
+  e.jobId === undefined
+    ? ""
+    : ` [${e.executor ?? "job"} ${e.jobId}${e.attempt !== undefined && e.attempt > 1 ? ` (attempt ${e.attempt})` : ""}${e.jobState ? ` ${e.jobState}` : ""}${e.node ? ` on ${e.node}` : ""}${e.queueWaitMs !== undefined ? `, queued ${seconds(e.queueWaitMs)}` : ""}]`
+
 /**
  * A function that turns each event into zero or more lines and writes them.
  *
  * @since 0.1.0
  * @category constructors
  */
-/** A cluster job's id, state, node and queue wait, when the stage runs as one. */
-const jobText = (e: Extract<EngineEvent, { type: "stage" }>): string =>
-  e.jobId === undefined
-    ? ""
-    : ` [${e.executor ?? "job"} ${e.jobId}${e.jobState ? ` ${e.jobState}` : ""}${e.node ? ` on ${e.node}` : ""}${e.queueWaitMs !== undefined ? `, queued ${seconds(e.queueWaitMs)}` : ""}]`
 
 export const makePlainLogger = (write: (text: string) => void, options: PlainLoggerOptions = {}): ((event: EngineEvent) => void) => {
   const every = options.progressEveryMs ?? 5000
@@ -57,7 +58,7 @@ export const makePlainLogger = (write: (text: string) => void, options: PlainLog
             write(`[cached]  ${e.stage}\n`)
             return
           case "failed":
-            write(`[FAILED]  ${e.stage}: ${e.error?.message ?? "failed"}\n`)
+            write(`[FAILED]  ${e.stage}${e.jobId !== undefined ? ` (after ${seconds(e.durationMs ?? 0)})${jobText(e)}` : ""}: ${e.error?.message ?? "failed"}\n`)
             return
           case "interrupted":
             write(`[interrupted] ${e.stage} (after ${seconds(e.durationMs ?? 0)})\n`)

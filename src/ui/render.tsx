@@ -10,7 +10,8 @@
 import { renderToString } from "ink"
 import { formatResults } from "../eval/format.js"
 import type { ResultRow } from "../eval/results.js"
-import { LiveView, Table } from "./components.js"
+import { Table } from "./components/table.js"
+import { LiveView } from "./components/views.js"
 import { stripAnsi } from "./format.js"
 import type { TableData, UiState } from "./state.js"
 

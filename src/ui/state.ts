@@ -45,6 +45,28 @@ export interface ProgressView {
 }
 
 /**
+ * The cluster job a stage runs as (latest attempt): what the executor's
+ * events said, and when the view saw it submitted and start running.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface JobView {
+  readonly executor: string
+  readonly id: string
+  readonly attempt: number | undefined
+  /** The cluster's state (PENDING, RUNNING, TIMEOUT, ...). */
+  readonly state: string | undefined
+  readonly node: string | undefined
+  /** Queue wait as the executor measured it (submit to RUNNING). */
+  readonly queueWaitMs: number | undefined
+  /** When the view first saw this job (its submission). */
+  readonly seenAt: number
+  /** When the view first saw it RUNNING. */
+  readonly runningSince: number | undefined
+}
+
+/**
  * @since 0.1.0
  * @category models
  */
@@ -68,6 +90,8 @@ export interface StageView {
   readonly metrics: Readonly<Record<string, number>> | undefined
   readonly logs: ReadonlyArray<LogLine>
   readonly error: { readonly message: string; readonly cause?: string; readonly logPath?: string } | undefined
+  /** Set while and after the stage runs as a cluster job. */
+  readonly job: JobView | undefined
 }
 
 /**
@@ -228,7 +252,8 @@ const newStage = (p: PlannedStage, depth: number, grouping: "branch" | "depth"):
   progress: undefined,
   metrics: undefined,
   logs: [],
-  error: undefined
+  error: undefined,
+  job: undefined
 })
 
 /**
@@ -329,6 +354,23 @@ const withStage = (state: UiState, name: string, f: (s: StageView) => StageView)
 
 const clockAt = (state: UiState, time: number): UiState => (time > state.now ? { ...state, now: time } : state)
 
+/** Fold a stage event's job fields into the stage's job (a new job id starts afresh). */
+const jobOf = (prev: JobView | undefined, e: Extract<EngineEvent, { type: "stage" }>): JobView | undefined => {
+  if (e.jobId === undefined) return e.status === "running" ? undefined : prev
+  const same = prev?.id === e.jobId ? prev : undefined
+  const state = e.jobState ?? same?.state
+  return {
+    executor: e.executor ?? same?.executor ?? "job",
+    id: e.jobId,
+    attempt: e.attempt ?? same?.attempt,
+    state,
+    node: e.node ?? same?.node,
+    queueWaitMs: e.queueWaitMs ?? same?.queueWaitMs,
+    seenAt: same?.seenAt ?? e.time,
+    runningSince: same?.runningSince ?? (state === "RUNNING" ? e.time : undefined)
+  }
+}
+
 /**
  * Apply one action.
  *
@@ -359,10 +401,12 @@ export const reduce = (state: UiState, action: UiAction): UiState => {
       const next = withStage(clockAt(state, action.time), action.stage, (s) => ({
         ...s,
         status: action.status,
-        startedAt: action.status === "running" ? action.time : s.startedAt,
+        // A cluster job sends `running` again on each change of its state: the stage started at the first.
+        startedAt: action.status === "running" && s.status !== "running" ? action.time : s.startedAt,
         durationMs: action.durationMs ?? (isFinal(action.status) && s.startedAt !== undefined ? action.time - s.startedAt : s.durationMs),
         savedMs: action.savedMs ?? s.savedMs,
-        error: action.error ?? (action.status === "running" ? undefined : s.error)
+        error: action.error ?? (action.status === "running" ? undefined : s.error),
+        job: jobOf(s.job, action)
       }))
       const nRunning = running(next).length
       return nRunning > next.maxRunning ? { ...next, maxRunning: nRunning } : next

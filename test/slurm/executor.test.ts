@@ -1,7 +1,7 @@
 // `clipcl run --executor slurm` on a real two-node Slurm cluster (scripts/slurm-cluster.sh).
 import assert from "node:assert/strict"
 import { spawnSync } from "node:child_process"
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join, resolve } from "node:path"
 import { after } from "node:test"
 import { cli, fixture, spawnCli, tempDir } from "../engine/helpers.js"
@@ -186,4 +186,45 @@ slurmTest("an sbatch error that is not transient fails the stage at once, naming
   assert.equal(f.included.status, "failed")
   assert.match(f.included.error.message, /sbatch failed: .*no-such-option/)
   assert.deepEqual(ledgerRows(cache).map((row) => row.state), ["failed"])
+})
+
+slurmTest("transient sbatch errors are retried with backoff: a fake sbatch fails twice, then the real one submits", async () => {
+  const cache = join(tmp.dir, "transient.sqlite")
+  const bin = join(tmp.dir, "fake-bin")
+  mkdirSync(bin, { recursive: true })
+  const real = spawnSync("sh", ["-c", "command -v sbatch"], { encoding: "utf8" }).stdout.trim()
+  const count = join(bin, "calls")
+  // What a busy controller answers; the third call and later go to the real sbatch.
+  writeFileSync(
+    join(bin, "sbatch"),
+    `#!/bin/sh\nn=$(($(cat '${count}' 2>/dev/null || echo 0) + 1)); echo $n > '${count}'\n` +
+      `if [ $n -le 2 ]; then echo "sbatch: error: Batch job submission failed: Socket timed out on send/recv operation" >&2; exit 1; fi\nexec '${real}' "$@"\n`,
+    { mode: 0o755 }
+  )
+  const r = await runToEnd(["run", fixture("slow.ts"), "--json", "--cache", cache, ...slurmArgs], { PATH: `${bin}:${process.env.PATH}`, CLIPCL_TEST_SLEEP_MS: "100" })
+  assert.equal(r.code, 0, JSON.stringify(r.events.filter((e) => e.type === "stage" && e.status === "failed")))
+  const f = finalEvents(r.events)
+  assert.deepEqual(Object.values(f).map((e: any) => e.status), ["ran", "ran", "ran"])
+  const retries = r.events.filter((e) => e.type === "log" && /sbatch failed/.test(e.line)).map((e) => e.line)
+  assert.equal(retries.length, 2, JSON.stringify(retries))
+  assert.match(retries[0], /^\[slurm\] sbatch failed \(.*Socket timed out.*\); trying again in 1 s \(try 2 of 6\)$/)
+  assert.match(retries[1], /trying again in 2 s \(try 3 of 6\)$/)
+  assert.equal(Number(readFileSync(count, "utf8")), 5, "two failed calls, then one per stage")
+  assert.deepEqual(ledgerRows(cache).map((row) => row.state), ["taken", "taken", "taken"], "one job per stage, none submitted twice")
+  assert.equal(slurmJobs(cache, "fixture-slow").length, 3)
+})
+
+slurmTest("a job over its time limit fails with Slurm's TIMEOUT, its reason and a hint; not retried", async () => {
+  const cache = join(tmp.dir, "timeout.sqlite")
+  mkdirSync(join(tmp.dir, "timeout"), { recursive: true })
+  // One minute, Slurm's smallest limit; slurmctld enforces limits every 30 s, so this takes 1 to 1.5 min.
+  const short = writeSettings(join(tmp.dir, "timeout"), { kinds: { sleep: { time: "1" } } })
+  const r = await runToEnd(["run", fixture("slow.ts"), "--json", "--cache", cache, "--executor", "slurm", "--slurm-config", short], { CLIPCL_TEST_SLEEP_MS: "600000" })
+  assert.equal(r.code, 1)
+  const f = finalEvents(r.events)
+  assert.equal(f.total.status, "ran")
+  assert.equal(f.sleep.status, "failed")
+  assert.equal(f.sleep.jobState, "TIMEOUT")
+  assert.match(f.sleep.error.message, /^job \d+ ran out of time \(Slurm: TIMEOUT, reason TimeLimit.*\); raise the time limit of 'sleep' stages \(settings kinds\.sleep\.time, or --time\)$/)
+  assert.deepEqual(ledgerRows(cache).filter((row) => row.stage === "sleep").map((row) => row.state), ["failed"], "not retried")
 })

@@ -90,14 +90,65 @@ export const squeueByName = (name: string): Effect.Effect<ReadonlyMap<string, Qu
  * @category constructors
  */
 export const showJob = (id: string): Effect.Effect<Readonly<Record<string, string>>> =>
-  slurm("scontrol", ["show", "job", "--oneliner", id]).pipe(
-    Effect.map((out) => {
-      const fields: Record<string, string> = {}
-      for (const m of out.matchAll(/(\w+)=(\S*)/g)) fields[m[1]!] ??= m[2]!
-      return fields
-    }),
-    Effect.orElseSucceed(() => ({}))
-  )
+  slurm("scontrol", ["show", "job", "--oneliner", id]).pipe(Effect.map(parseJobFields), Effect.orElseSucceed(() => ({})))
+
+/**
+ * The key=value fields of `scontrol show job --oneliner` (the first of a repeated key).
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const parseJobFields = (out: string): Readonly<Record<string, string>> => {
+  const fields: Record<string, string> = {}
+  for (const m of out.matchAll(/(\w+)=(\S*)/g)) fields[m[1]!] ??= m[2]!
+  return fields
+}
+
+/**
+ * How often and how patiently a transient failure is tried again.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RetryPolicy {
+  /** Calls in all, the first included. */
+  readonly tries: number
+  readonly firstMs: number
+  readonly maxMs: number
+}
+
+/**
+ * `sbatch`'s: 6 calls, waiting 1 s, doubling up to 30 s (about a minute in all).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const SBATCH_RETRY: RetryPolicy = { tries: 6, firstMs: 1000, maxMs: 30_000 }
+
+/**
+ * Call `attempt` again while it fails with a transient error, by `policy`;
+ * `onRetry` hears each failure before the wait. Other errors, and the last
+ * transient one, fail at once.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const retryTransient = <A, R>(
+  attempt: Effect.Effect<A, SlurmCommandFailed, R>,
+  policy: RetryPolicy,
+  onRetry: (error: SlurmCommandFailed, waitMs: number, nextTry: number) => Effect.Effect<void> = () => Effect.void
+): Effect.Effect<A, SlurmCommandFailed, R> =>
+  Effect.gen(function* () {
+    let delay = policy.firstMs
+    for (let tries = 1; ; tries++) {
+      const r = yield* Effect.either(attempt)
+      if (r._tag === "Right") return r.right
+      if (!r.left.transient || tries >= policy.tries) return yield* Effect.fail(r.left)
+      yield* onRetry(r.left, delay, tries + 1)
+      yield* Effect.sleep(delay)
+      delay = Math.min(delay * 2, policy.maxMs)
+    }
+  })
 
 /**
  * Cancel jobs (ignores jobs that already ended).

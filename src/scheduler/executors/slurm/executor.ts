@@ -34,7 +34,8 @@ import type { Node, Override } from "../../resolve.js"
 import type { StageOutcome, StageRunContext } from "../../runStage.js"
 import { files, readResult, type JobResult } from "../protocol.js"
 import { prepareAttempt, recordJobRun, tailOf, takeIn, type AttemptFacts, type SpoolContext } from "../spool.js"
-import { sbatch, scancel, showJob, showPartition, squeueByName, type SlurmCommandFailed } from "./commands.js"
+import { endedJob, judgeEnded, type EndedJob } from "./ended.js"
+import { retryTransient, SBATCH_RETRY, sbatch, scancel, showJob, showPartition, squeueByName, type SlurmCommandFailed } from "./commands.js"
 import { formatSlurmTime, parseSlurmTime, requestFor, type SlurmRequest, type SlurmSettings } from "./settings.js"
 
 /**
@@ -51,8 +52,6 @@ export class SlurmRequestInvalid extends Data.TaggedError("SlurmRequestInvalid")
 
 /** Slurm states of a job that is still queued or running. */
 const ACTIVE = new Set(["PENDING", "CONFIGURING", "RUNNING", "COMPLETING", "SUSPENDED", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED", "RESIZING", "SIGNALING", "STAGE_OUT", "RESV_DEL_HOLD"])
-/** Ends that are worth another attempt: the stage itself did not fail. */
-const RETRIABLE = new Set(["NODE_FAIL", "PREEMPTED", "BOOT_FAIL", "CANCELLED", "DEADLINE", "LOST"])
 
 /**
  * The job name all of a pipeline's jobs on one cache share: one `squeue`
@@ -114,7 +113,7 @@ export interface SlurmExecutorOptions {
 /** How waiting on a job ended. */
 type Waited =
   | { readonly _tag: "Marked"; readonly result: JobResult }
-  | { readonly _tag: "Ended"; readonly state: string; readonly reason: string; readonly exitCode: string; readonly node: string }
+  | ({ readonly _tag: "Ended" } & EndedJob)
 
 interface Tracked {
   readonly jobId: string
@@ -202,13 +201,7 @@ export const makeSlurmExecutor = (o: SlurmExecutorOptions): Effect.Effect<Execut
         if (now - t.goneSince < settings.lostGraceMs) continue
         const info = yield* showJob(t.jobId)
         tracked.delete(t.jobId)
-        yield* Deferred.succeed(t.done, {
-          _tag: "Ended",
-          state: (info.JobState ?? q?.state ?? "LOST").split(/\s/)[0]!,
-          reason: info.Reason ?? q?.reason ?? "",
-          exitCode: info.ExitCode ?? "",
-          node: (info.NodeList && info.NodeList !== "(null)" ? info.NodeList : q?.node) ?? ""
-        })
+        yield* Deferred.succeed(t.done, { _tag: "Ended", ...endedJob(t.jobId, info, q) })
       }
       return changed
     })
@@ -242,22 +235,19 @@ export const makeSlurmExecutor = (o: SlurmExecutorOptions): Effect.Effect<Execut
       join(dir, files.script)
     ]
 
-    /** sbatch with rate limiting and backoff on transient errors. */
-    const submitWithRetry = (args: ReadonlyArray<string>) =>
+    /** sbatch with rate limiting and backoff on transient errors (each retry said in the stage's log). */
+    const submitWithRetry = (args: ReadonlyArray<string>, log: (line: string) => void) =>
       submitLock.withPermits(1)(
-        Effect.gen(function* () {
-          let delay = 1000
-          for (let tries = 1; ; tries++) {
+        retryTransient(
+          Effect.gen(function* () {
             const wait = lastSubmit + 1000 / settings.submitRate - Date.now()
             if (wait > 0) yield* Effect.sleep(wait)
             lastSubmit = Date.now()
-            const r = yield* Effect.either(sbatch(args))
-            if (r._tag === "Right") return r.right
-            if (!r.left.transient || tries >= 6) return yield* Effect.fail(r.left)
-            yield* Effect.sleep(delay)
-            delay = Math.min(delay * 2, 30_000)
-          }
-        })
+            return yield* sbatch(args)
+          }),
+          SBATCH_RETRY,
+          (e, waitMs, nextTry) => Effect.sync(() => log(`sbatch failed (${e.detail}); trying again in ${waitMs / 1000} s (try ${nextTry} of ${SBATCH_RETRY.tries})`))
+        )
       )
 
     const run = (rc: StageRunContext, node: Node, key: CacheKey, inputs: Readonly<Record<string, ContentHash>>): Effect.Effect<StageOutcome> =>
@@ -268,7 +258,7 @@ export const makeSlurmExecutor = (o: SlurmExecutorOptions): Effect.Effect<Execut
           const publish = (extra: { jobId: string; jobState?: string; node?: string; attempt: number; queueWaitMs?: number }) =>
             rc.sink.unsafePublish({ type: "stage", stage: node.name, key, status: "running", executor: "slurm", time: Date.now(), ...extra })
           const log = (line: string) => rc.sink.unsafePublish({ type: "log", stage: node.name, key, level: "info", line: `[slurm] ${line}`, time: Date.now() })
-          const failed = (detail: string, facts: AttemptFacts | undefined, logTail: string) =>
+          const failed = (detail: string, facts: AttemptFacts | undefined, logTail: string, jobState?: string) =>
             Effect.gen(function* () {
               if (facts !== undefined) {
                 yield* recordJobRun(sc, node, key, inputs, facts, { status: "failed", output: null, error: detail, logTail, metrics: null, startedAt: t0, endedAt: Date.now() }).pipe(Effect.ignore)
@@ -277,7 +267,9 @@ export const makeSlurmExecutor = (o: SlurmExecutorOptions): Effect.Effect<Execut
                 _tag: "Failed",
                 failure: new StageFailed({ stage: node.name, detail }),
                 durationMs: Date.now() - t0,
-                ...(facts ? { job: { jobId: facts.jobId, attempt: facts.attempt, ...(facts.node ? { node: facts.node } : {}) } } : {})
+                ...(facts
+                  ? { job: { jobId: facts.jobId, attempt: facts.attempt, ...(facts.node ? { node: facts.node } : {}), ...(jobState ? { jobState } : {}), ...(facts.queueWaitMs !== undefined ? { queueWaitMs: facts.queueWaitMs } : {}) } }
+                  : {})
               } as const
             })
 
@@ -290,7 +282,7 @@ export const makeSlurmExecutor = (o: SlurmExecutorOptions): Effect.Effect<Execut
               writeFileSync(join(dir, files.script), jobScript(dir), { mode: 0o755 })
               const submittedAt = Date.now()
               const rowId = ledger.insert({ key, pipeline: o.pipeline, stage: node.name, executor: "slurm", attempt, dir, submittedAt, exclude: exclude.length ? exclude.join(",") : null })
-              const id = yield* Effect.either(submitWithRetry(sbatchArgs(requestFor(settings, node), dir, exclude)))
+              const id = yield* Effect.either(submitWithRetry(sbatchArgs(requestFor(settings, node), dir, exclude), log))
               if (id._tag === "Left") {
                 ledger.update(rowId, { state: "failed", detail: id.left.message, endedAt: Date.now() })
                 return { _tag: "Left", left: new StageFailed({ stage: node.name, detail: `sbatch failed: ${id.left.detail}` }) } as const
@@ -367,31 +359,23 @@ export const makeSlurmExecutor = (o: SlurmExecutorOptions): Effect.Effect<Execut
               return outcome
             }
             // Ended without a marker.
-            const facts: AttemptFacts = { executor: "slurm", jobId: cur.jobId, attempt: cur.attempt, submittedAt: cur.submittedAt, ...(waited.node ? { node: waited.node } : {}) }
+            const facts: AttemptFacts = { executor: "slurm", jobId: cur.jobId, attempt: cur.attempt, submittedAt: cur.submittedAt, ...(waited.node ? { node: waited.node } : {}), ...(queueWaitMs !== undefined ? { queueWaitMs } : {}) }
             const out = tailOf(join(cur.dir, files.slurmOut))
-            const said = `Slurm: ${waited.state}${waited.reason && waited.reason !== "None" ? `, reason ${waited.reason}` : ""}${waited.exitCode ? `, exit code ${waited.exitCode}` : ""}`
             const keepLog = out.length > 0 ? `--- ${files.slurmOut} (${join(cur.dir, files.slurmOut)}) ---\n${out}` : ""
-            if (waited.state === "TIMEOUT") {
-              ledger.update(cur.rowId, { state: "failed", endedAt: Date.now(), detail: said })
-              return yield* failed(`job ${cur.jobId} ran out of time (${said}); raise the time limit of '${node.def.name}' stages (settings kinds.${node.def.name}.time, or --time)`, facts, keepLog)
-            }
-            if (waited.state === "OUT_OF_MEMORY") {
-              ledger.update(cur.rowId, { state: "failed", endedAt: Date.now(), detail: said })
-              return yield* failed(`job ${cur.jobId} ran out of memory (${said}); raise the memory of '${node.def.name}' stages (settings kinds.${node.def.name}.mem)`, facts, keepLog)
-            }
-            if (RETRIABLE.has(waited.state) || waited.state === "COMPLETED" || waited.state === "LOST") {
-              ledger.update(cur.rowId, { state: "lost", endedAt: Date.now(), detail: said, ...(waited.node ? { node: waited.node } : {}) })
+            const verdict = judgeEnded(waited, node.def.name, join(cur.dir, files.slurmOut))
+            if (verdict._tag === "Retry") {
+              ledger.update(cur.rowId, { state: "lost", endedAt: Date.now(), detail: verdict.said, ...(waited.node ? { node: waited.node } : {}) })
               if (retriesLeft > 0) {
                 retriesLeft--
                 if (waited.node) for (const n of waited.node.split(",")) if (!exclude.includes(n)) exclude.push(n)
-                log(`job ${cur.jobId} lost (${said}); retrying${exclude.length ? ` without ${exclude.join(",")}` : ""}`)
+                log(`job ${cur.jobId} lost (${verdict.said}); retrying${exclude.length ? ` without ${exclude.join(",")}` : ""}`)
                 current = undefined
                 continue
               }
-              return yield* failed(`job ${cur.jobId} lost (${said}) and no retries are left (--retries ${settings.retries})`, facts, keepLog)
+              return yield* failed(`job ${cur.jobId} lost (${verdict.said}) and no retries are left (--retries ${settings.retries})`, facts, keepLog, waited.state)
             }
-            ledger.update(cur.rowId, { state: "failed", endedAt: Date.now(), detail: said })
-            return yield* failed(`job ${cur.jobId} ended without a result (${said}); Slurm's output is kept in ${join(cur.dir, files.slurmOut)}`, facts, keepLog)
+            ledger.update(cur.rowId, { state: "failed", endedAt: Date.now(), detail: verdict.said })
+            return yield* failed(verdict.detail, facts, keepLog, waited.state)
           }
         })
       )
