@@ -14,6 +14,7 @@ export { type IdxOptions, type MnistOptions, openIdx, openMnist } from "./idx.js
 export { type CifarOptions, openCifar } from "./cifar.js"
 export { type ImageFolderOptions, openImageFolder } from "./folder.js"
 export { folderClasses, naturalCompare } from "./folderNames.js"
+export { type LabelsFileOptions, type LabelsRow, openLabelsFile, readLabelsFile } from "./labelsFile.js"
 export {
   type CaptionOptions, type CocoCropsOptions, cocoCategories, openCocoCaptions, openCocoCrops, openKarpathy
 } from "./coco.js"
