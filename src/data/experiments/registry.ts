@@ -97,7 +97,8 @@ const sourceOf = (u: unknown): string | undefined =>
     ? (u as { source: string }).source
     : undefined
 
-const lookup = (u: unknown, ast: Schema.declare<any>["ast"]): Either<DataSource> => {
+/** The source a `{ source, ... }` value names, or the parse issue saying why there is none. */
+const lookup = (u: unknown, ast: Schema.declare<any>["ast"]): Lookup => {
   const name = sourceOf(u)
   if (name === undefined) {
     return { issue: new ParseResult.Type(ast, u, `data parameters need a "source" naming a data source (known: ${dataSourceNames().join(", ")})`) }
@@ -110,7 +111,7 @@ const lookup = (u: unknown, ast: Schema.declare<any>["ast"]): Either<DataSource>
   return { source }
 }
 
-type Either<S> = { readonly source: S } | { readonly issue: ParseResult.ParseIssue }
+type Lookup = { readonly source: DataSource } | { readonly issue: ParseResult.ParseIssue }
 
 /**
  * The data a stage reads: `{ source, ... }` decoded and encoded by the named
