@@ -48,9 +48,8 @@ export {
 } from "./dsl/index.js"
 export { study, addReport, comparedMethods, type StudyOptions, type StudyMethod, type LabelledTable } from "./stages/index.js"
 // What runs the science: not in `clipcl/stages`, which a pipeline imports to be planned without it.
-export { openExperiment, type Experiment } from "./stages/experiment.js"
 export { makeMethod } from "./stages/methodParams.js"
-export { openCoco } from "./stages/sources/coco.js"
+export { defineDataset, openExperiment, type DatasetSpec, type DataSource, type Experiment } from "./stages/index.js"
 
 export * as Backend from "./backend/index.js"
 export * as Clip from "./clip/index.js"

@@ -79,3 +79,11 @@ export const cifarTemplates: ReadonlyArray<string> = [
   "a low resolution photo of a {}.",
   "a photo of the small {}."
 ]
+
+/**
+ * Where Debian's `dataset-fashion-mnist` package installs the files.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const debianFashionMnistDir = "/usr/share/datasets/fashion-mnist"

@@ -11,11 +11,11 @@
  *
  * @since 0.1.0
  */
-import * as fs from "node:fs"
 import * as path from "node:path"
-import { DataFileMissing, DataFormatError, ImageDecodeError } from "./errors.js"
+import { DataFormatError, ImageDecodeError } from "./errors.js"
+import { folderClasses, listDir, naturalCompare } from "./folderNames.js"
 import { type LabeledImages, labeledImages, materialize } from "./ImageSet.js"
-import { decodeResized, imageSize, mapLimit, naturalCompare } from "./internal/decode.js"
+import { decodeResized, imageSize, mapLimit } from "./internal/decode.js"
 
 /**
  * Options of `openImageFolder`.
@@ -42,23 +42,6 @@ export interface ImageFolderOptions {
 }
 
 const defaultExtensions = [".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp"]
-
-const listDir = (dir: string): Array<fs.Dirent> => {
-  try {
-    return fs.readdirSync(dir, { withFileTypes: true })
-  } catch (cause) {
-    throw new DataFileMissing({ file: dir, cause })
-  }
-}
-
-/**
- * The class folder names under `root`, in the order labels are assigned.
- *
- * @since 0.1.0
- * @category utils
- */
-export const folderClasses = (root: string): Array<string> =>
-  listDir(root).filter((d) => d.isDirectory()).map((d) => d.name).sort(naturalCompare)
 
 /** The size of the first image that decodes (skipBad: a corrupt first image does not decide the size). */
 const firstDecodable = async (files: ReadonlyArray<string>, root: string): Promise<{ height: number; width: number }> => {

@@ -179,11 +179,3 @@ export const openMnist = async (options: MnistOptions): Promise<LabeledImages> =
     labels: find(options.dir, `${prefix}-labels-idx1-ubyte`)
   })
 }
-
-/**
- * Where Debian's `dataset-fashion-mnist` package installs the files.
- *
- * @since 0.1.0
- * @category utils
- */
-export const debianFashionMnistDir = "/usr/share/datasets/fashion-mnist"

@@ -10,9 +10,11 @@ export * from "./errors.js"
 export * from "./ImageSet.js"
 export { mix, mulberry32, permutation, type Rng } from "../random.js"
 export * from "./catalog.js"
-export { type IdxOptions, type MnistOptions, openIdx, openMnist, debianFashionMnistDir } from "./idx.js"
+export { type IdxOptions, type MnistOptions, openIdx, openMnist } from "./idx.js"
 export { type CifarOptions, openCifar } from "./cifar.js"
-export { type ImageFolderOptions, folderClasses, openImageFolder } from "./folder.js"
+export { type ImageFolderOptions, openImageFolder } from "./folder.js"
+export { folderClasses, naturalCompare } from "./folderNames.js"
+export { type LabelsFileOptions, type LabelsRow, openLabelsFile, readLabelsFile } from "./labelsFile.js"
 export {
   type CaptionOptions, type CocoCropsOptions, cocoCategories, openCocoCaptions, openCocoCrops, openKarpathy
 } from "./coco.js"

@@ -3,7 +3,8 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { after, before, describe, it } from "node:test"
 import sharp from "sharp"
-import { folderClasses, openImageFolder } from "../../src/data/folder.js"
+import { openImageFolder } from "../../src/data/folder.js"
+import { folderClasses } from "../../src/data/folderNames.js"
 import { channelMean, solidJpeg, solidPng, tmpDir, walkAll } from "./fixtures.js"
 
 const dir = tmpDir("folder")

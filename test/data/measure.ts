@@ -3,7 +3,8 @@
 // It prints throughput of the synthetic world and, when the Debian
 // Fashion-MNIST files are present, of the IDX reader on them.
 import * as fs from "node:fs"
-import { debianFashionMnistDir, openMnist } from "../../src/data/idx.js"
+import { debianFashionMnistDir } from "../../src/data/catalog.js"
+import { openMnist } from "../../src/data/idx.js"
 import { worldProtocol } from "../../src/data/synthetic/world.js"
 
 const rate = (n: number, ms: number) => `${n} in ${(ms / 1000).toFixed(2)} s = ${Math.round(n / (ms / 1000))}/s`

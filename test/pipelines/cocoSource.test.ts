@@ -10,7 +10,7 @@ import { cacheKey, resolve } from "../../src/scheduler/index.js"
 import { evaluate } from "../../src/stages/evaluate.js"
 import { DataParams, openExperiment } from "../../src/stages/experiment.js"
 import { checkpointFile, loadCheckpoint } from "../../src/stages/loadCheckpoint.js"
-import { CocoSourceError, missingCocoInputs } from "../../src/stages/sources/coco.js"
+import { CocoSourceError, missingCocoInputs } from "../../src/data/experiments/coco.js"
 import { fixtureCategories, writeCocoFixture } from "./cocoFixture.js"
 
 let fx: Awaited<ReturnType<typeof writeCocoFixture>>

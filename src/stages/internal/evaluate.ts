@@ -15,7 +15,8 @@ import { accuracyMetrics, retrievalMetrics, type EvalTask } from "../../eval/Eva
 import { retrievalRecallFromFeatures } from "../../eval/retrieval.js"
 import { zeroShotAccuracy } from "../../eval/zeroShot.js"
 import type { EvaluateParams, UnlabelledRecord } from "../evaluate.js"
-import { openExperiment, rawImageSource, readAll, sessionsOf, tokens } from "../experiment.js"
+import { openExperiment, readAll, sessionsOf, tokens } from "../experiment.js"
+import { rawImageSource } from "../rawImageSource.js"
 import { loadModel } from "../io.js"
 
 const recordsOf = (session: number, task: EvalTask, metrics: Readonly<Record<string, number | null>>): Array<UnlabelledRecord> =>
