@@ -16,7 +16,7 @@
  */
 import { BackendUnavailableError } from "./errors.js"
 import { MathBackendCPU, tf } from "./tf.js"
-import { allottedCpus } from "../scheduler/executors/cpus.js"
+import { allottedCpus } from "./cpus.js"
 import { loadAddon as loadAddonOnce, type NativeAddon } from "./internal/addon.js"
 import { fusedKernels, nativeKernels } from "./internal/kernels.js"
 import { timed } from "./profile.js"

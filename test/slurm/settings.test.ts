@@ -7,7 +7,7 @@ import { after, test } from "node:test"
 import { Effect, Either } from "effect"
 import { loadPipeline } from "../../src/cli/load.js"
 import { formatSlurmTime, loadSlurmSettings, parseMem, parseSlurmTime, requestFor } from "../../src/scheduler/executors/slurm/settings.js"
-import { allottedCpus } from "../../src/scheduler/executors/cpus.js"
+import { allottedCpus } from "../../src/backend/cpus.js"
 import { resolvePipeline } from "../../src/scheduler/runPipeline.js"
 
 const dir = mkdtempSync(join(tmpdir(), "clipcl-slurm-settings-"))
