@@ -15,7 +15,8 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { DataFileMissing, DataFormatError, ImageDecodeError } from "./errors.js"
 import { type LabeledImages, labeledImages, materialize } from "./ImageSet.js"
-import { decodeResized, imageSize, mapLimit, naturalCompare } from "./internal/decode.js"
+import { decodeResized, imageSize } from "../formats/image.js"
+import { mapLimit, naturalCompare } from "./internal/files.js"
 
 /**
  * Options of `openImageFolder`.
