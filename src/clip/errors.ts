@@ -7,6 +7,7 @@
  * @since 0.1.0
  */
 import { Data } from "effect"
+import { ImageDecodeError } from "../formats/ImageDecodeError.js"
 import { SafetensorsError } from "../formats/safetensors.js"
 
 /**
@@ -82,21 +83,14 @@ export class ClipInputError extends Data.TaggedError("ClipInputError")<{
 }
 
 /**
- * An image that cannot be decoded or preprocessed (`source` is the path or
- * `"<bytes>"`).
+ * An image that cannot be decoded: `file` (a path, or `"<bytes>"`), and the
+ * `reason`. Defined once for CLIP and the data readers
+ * (`formats/ImageDecodeError.ts`).
  *
  * @since 0.1.0
  * @category errors
  */
-export class ImageDecodeError extends Data.TaggedError("ImageDecodeError")<{
-  readonly source: string
-  readonly reason: string
-  readonly cause?: unknown
-}> {
-  override get message(): string {
-    return `${this.source}: cannot decode image: ${this.reason}`
-  }
-}
+export { ImageDecodeError }
 
 /**
  * Every error this module raises.

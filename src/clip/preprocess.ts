@@ -1,6 +1,6 @@
 /**
  * CLIP's image preprocessing, as Hugging Face's `CLIPImageProcessor` does
- * it: decode (sharp: JPEG, PNG, WebP, ...), convert to RGB, resize the short
+ * it: decode (sharp, `formats/image.ts`: JPEG, PNG, WebP, ...), convert to RGB, resize the short
  * side to the model resolution with bicubic filtering, center-crop, scale to
  * [0, 1] and normalise with CLIP's mean and std; output NHWC.
  *
@@ -15,9 +15,9 @@
  *
  * @since 0.1.0
  */
-import sharp from "sharp"
 import { tf } from "../backend/tf.js"
-import { ClipInputError, ImageDecodeError } from "./errors.js"
+import { decodeImage, type RawImage } from "../formats/image.js"
+import { ClipInputError } from "./errors.js"
 
 /** CLIP's per-channel mean (RGB). @since 0.1.0 @category utils */
 export const CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073] as const
@@ -25,38 +25,16 @@ export const CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073] as const
 export const CLIP_STD = [0.26862954, 0.26130258, 0.27577711] as const
 
 /**
- * 8-bit pixels, row-major HWC.
+ * 8-bit pixels, row-major HWC; decoding (`decodeImage`) is
+ * `formats/image.ts`'s, shared with the data readers.
  *
  * @since 0.1.0
  * @category models
  */
-export interface RawImage {
-  readonly data: Uint8Array
-  readonly width: number
-  readonly height: number
-  readonly channels: 1 | 3
-}
+export type { RawImage }
 
-/**
- * Decodes an image file (path or bytes) to 8-bit RGB.
- *
- * @since 0.1.0
- * @category constructors
- */
-export const decodeImage = async (input: string | Uint8Array): Promise<RawImage> => {
-  const source = typeof input === "string" ? input : "<bytes>"
-  try {
-    const { data, info } = await sharp(input)
-      .toColourspace("srgb")
-      .removeAlpha()
-      .raw({ depth: "uchar" })
-      .toBuffer({ resolveWithObject: true })
-    if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels, expected 3`)
-    return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height, channels: 3 }
-  } catch (e) {
-    throw new ImageDecodeError({ source, reason: e instanceof Error ? e.message : String(e), cause: e })
-  }
-}
+/** @since 0.1.0 @category constructors */
+export { decodeImage }
 
 /** Keys' cubic convolution kernel with a = -0.5 (Pillow's BICUBIC). */
 const cubic = (x: number): number => {

@@ -24,7 +24,8 @@ import * as path from "node:path"
 import { DataFileMissing, DataFormatError, ImageDecodeError, LabelOutOfRange } from "./errors.js"
 import { type CaptionedImages, captionedImages, type LabeledImages, labeledImages, materialize } from "./ImageSet.js"
 import { type ArrayPick, streamJsonArrays } from "./internal/jsonStream.js"
-import { type Box, cropResized, decodeFull, decodeResized, mapLimit, type RawImage } from "./internal/decode.js"
+import { type Box, cropResized, decodeImage, decodeResized, type RawImage } from "../formats/image.js"
+import { mapLimit } from "./internal/files.js"
 
 /** Fails unless the streamed file had every named top-level array. */
 const requireArrays = (file: string, found: ReadonlySet<string>, fields: ReadonlyArray<string>): void => {
@@ -68,7 +69,7 @@ const imageCache = (capacity: number) => {
       return hit
     }
     if (!fs.existsSync(file)) return Promise.reject(new DataFileMissing({ file }))
-    const p = decodeFull(file, record)
+    const p = decodeImage(file, record)
     p.catch(() => cache.delete(file))
     cache.set(file, p)
     while (cache.size > capacity) cache.delete(cache.keys().next().value!)
@@ -168,7 +169,7 @@ export const openCocoCrops = async (options: CocoCropsOptions): Promise<LabeledI
   if (options.skipBad) {
     const ids = [...new Set(crops.map((c) => c.imageId))]
     const ok = await mapLimit(ids, concurrency, (id) =>
-      decodeFull(files.get(id)!, -1).then(() => true, (e) => {
+      decodeImage(files.get(id)!, -1).then(() => true, (e) => {
         if (e instanceof ImageDecodeError) return false
         throw e
       }))

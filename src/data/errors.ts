@@ -8,6 +8,7 @@
  * @since 0.1.0
  */
 import { Data } from "effect"
+import { ImageDecodeError } from "../formats/ImageDecodeError.js"
 
 /**
  * A file the reader needs is not there.
@@ -76,21 +77,13 @@ export class LabelOutOfRange extends Data.TaggedError("LabelOutOfRange")<{
 }
 
 /**
- * An image file (or an image inside a container) does not decode.
+ * An image file that does not decode (`file`, `record`, `reason`). Defined
+ * once for the data readers and CLIP (`formats/ImageDecodeError.ts`).
  *
  * @since 0.1.0
  * @category errors
  */
-export class ImageDecodeError extends Data.TaggedError("ImageDecodeError")<{
-  readonly file: string
-  readonly record: number
-  readonly cause?: unknown
-}> {
-  override get message() {
-    const why = this.cause instanceof Error ? `: ${this.cause.message}` : ""
-    return `${this.file}: image (record ${this.record}) does not decode${why}`
-  }
-}
+export { ImageDecodeError }
 
 /**
  * A file is readable but its structure is not what the format promises

@@ -15,7 +15,8 @@ import * as path from "node:path"
 import { DataFormatError, ImageDecodeError } from "./errors.js"
 import { folderClasses, listDir, naturalCompare } from "./folderNames.js"
 import { type LabeledImages, labeledImages, materialize } from "./ImageSet.js"
-import { decodeResized, imageSize, mapLimit } from "./internal/decode.js"
+import { decodeResized, imageSize } from "../formats/image.js"
+import { mapLimit } from "./internal/files.js"
 
 /**
  * Options of `openImageFolder`.

@@ -84,6 +84,6 @@ test("file and raw paths agree; bad bytes give an ImageDecodeError", async () =>
   const g = await decodeImage(new Uint8Array(ga))
   assert.equal(g.channels, 3)
   assert.ok(g.data.every((v) => v === 90))
-  await assert.rejects(decodeImage(new Uint8Array([1, 2, 3, 4])), (e: unknown) => e instanceof ImageDecodeError && e.source === "<bytes>")
-  await assert.rejects(preprocessImage("no/such/file.png", 8), (e: unknown) => e instanceof ImageDecodeError && e.source === "no/such/file.png")
+  await assert.rejects(decodeImage(new Uint8Array([1, 2, 3, 4])), (e: unknown) => e instanceof ImageDecodeError && e.file === "<bytes>")
+  await assert.rejects(preprocessImage("no/such/file.png", 8), (e: unknown) => e instanceof ImageDecodeError && e.file === "no/such/file.png")
 })
