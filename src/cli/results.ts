@@ -6,13 +6,15 @@
  * `report`) shows its own runs; else {@link defaultResults} gives one row
  * per stage with its status, duration, params and metrics. The engine
  * knows nothing of what the results mean: it prints what the hooks return.
+ * Nothing here draws (no ink): the end of `clipcl run` only prints reports.
  *
  * @since 0.1.0
  */
 import { Effect } from "effect"
+import { CacheStore, type ContentHash } from "../cache/CacheStore.js"
+import { decodeTable } from "../cache/codec.js"
 import type { AnyStageDef } from "../dsl/Stage.js"
 import type { Pipeline, ResultsContext, ResultsHook, ResultsOutcome, ResultsReport, RunSummary } from "../dsl/Pipeline.js"
-import { renderTable, tableFromRecords } from "../ui/render.js"
 
 /**
  * One row per stage run: stage, kind, status, ms, then params and metrics
@@ -54,7 +56,12 @@ export const latestPerStage = <R extends RunSummary>(runs: ReadonlyArray<R>): Re
  * @category models
  */
 export type Results =
-  | { readonly _tag: "Report"; readonly report: ResultsReport }
+  | {
+    readonly _tag: "Report"
+    readonly report: ResultsReport
+    /** Rows other hooks returned beside the reports. */
+    readonly rows: ReadonlyArray<Readonly<Record<string, unknown>>>
+  }
   | { readonly _tag: "Rows"; readonly rows: ReadonlyArray<Readonly<Record<string, unknown>>>; readonly fromHook: boolean }
 
 const isReport = (o: ResultsOutcome): o is ResultsReport => o !== null && !Array.isArray(o) && typeof (o as ResultsReport).text === "string"
@@ -98,21 +105,20 @@ export const pipelineResults = (
     const reports = outcomes.filter(isReport)
     const rows = outcomes.flatMap((o) => (o === null || isReport(o) ? [] : o))
     if (reports.length > 0) {
-      const texts = reports.map((r) => r.text.replace(/\n*$/, "\n"))
-      if (rows.length > 0) texts.push(context.format === "json" ? rows.map((r) => JSON.stringify(r)).join("\n") + "\n" : formatTable(rows))
-      return { _tag: "Report", report: { text: texts.join("\n"), files: reports.flatMap((r) => r.files) } } as const
+      const text = reports.map((r) => r.text.replace(/\n*$/, "\n")).join("\n")
+      return { _tag: "Report", report: { text, files: reports.flatMap((r) => r.files) }, rows } as const
     }
     if (outcomes.length > 0 && (p.results !== undefined || rows.length > 0)) return { _tag: "Rows", rows, fromHook: true } as const
     return { _tag: "Rows", rows: defaultResults(runs), fromHook: false } as const
   })
 
 /**
- * Rows as text with the shared table renderer (`src/ui/render.tsx`, as the
- * live view draws tables), column by column. `width` bounds the line length
- * (default: wide enough never to cut a cell).
+ * Reads the stored table of a run from the cache (a results hook's `readTable`).
  *
  * @since 0.1.0
  * @category utils
  */
-export const formatTable = (rows: ReadonlyArray<Readonly<Record<string, unknown>>>, width = 1000): string =>
-  rows.length === 0 ? "(no runs)\n" : renderTable(tableFromRecords(rows), { width })
+export const tableReader = Effect.map(CacheStore, (cache) => (run: RunSummary): Promise<unknown> =>
+  run.output === null
+    ? Promise.reject(new Error(`${run.stage}: no output stored`))
+    : Effect.runPromise(Effect.flatMap(cache.readArtifact(run.output as ContentHash), decodeTable)))

@@ -3,7 +3,8 @@
 import assert from "node:assert/strict"
 import { test } from "node:test"
 import { Effect, Schema } from "effect"
-import { formatTable, pipelineResults } from "../../src/cli/results.js"
+import { pipelineResults } from "../../src/cli/results.js"
+import { formatTable } from "../../src/cli/table.js"
 import { pipeline, stage, value, type ResultsContext, type RunSummary } from "../../src/dsl/index.js"
 import { renderTable, resultsTable } from "../../src/ui/render.js"
 
@@ -42,7 +43,7 @@ const summary = stage({
 test("a stage kind's results hook shows its runs; without hooks, one row per stage", async () => {
   const p = pipeline("p", () => {})
   const r = await Effect.runPromise(pipelineResults(p, [plain, summary, summary], runs, context))
-  assert.deepEqual(r, { _tag: "Report", report: { text: 'markdown: [{"from":"h-s1"}] [{"from":"h-s2"}]\n', files: ["s1.svg", "s2.svg"] } })
+  assert.deepEqual(r, { _tag: "Report", report: { text: 'markdown: [{"from":"h-s1"}] [{"from":"h-s2"}]\n', files: ["s1.svg", "s2.svg"] }, rows: [] })
   const none = await Effect.runPromise(pipelineResults(p, [plain], runs, context))
   assert.equal(none._tag, "Rows")
   assert.deepEqual(none._tag === "Rows" && [none.fromHook, none.rows.map((row) => [row["stage"], row["kind"], row["ms"], row["param.k"]])], [

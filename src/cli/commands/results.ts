@@ -16,8 +16,7 @@ import { openCache, type CliIO } from "../io.js"
 import { loadAndResolve } from "./common.js"
 import type { RunRecord } from "../../cache/CacheStore.js"
 import { makePlan } from "../../scheduler/plan.js"
-import { formatTable, latestPerStage, pipelineResults } from "../results.js"
-import { tableReader } from "./run.js"
+import { latestPerStage, pipelineResults, tableReader } from "../results.js"
 
 /**
  * @since 0.1.0
@@ -45,12 +44,18 @@ export const resultsCommand = (cmd: Extract<Command, { _tag: "results" }>, io: C
       const readTable = yield* tableReader
       return yield* pipelineResults(p, dag.nodes.map((n) => n.def), latestPerStage(runs), { readTable, format, plotsDir: cmd.plots })
     }).pipe(Effect.provide(openCache(cmd.cache)))
+    // Rows as a table (ink's renderer, loaded only then: a report is text already).
+    const rowsText = (rows: ReadonlyArray<Readonly<Record<string, unknown>>>) =>
+      cmd.json || format === "json"
+        ? Effect.succeed(rows.map((r) => JSON.stringify(r) + "\n").join(""))
+        : Effect.map(Effect.promise(() => import("../table.js")), ({ formatTable }) => formatTable(rows))
     if (results._tag === "Report") {
       const text = results.report.text
       io.stdout(text.endsWith("\n") ? text : text + "\n")
+      if (results.rows.length > 0) io.stdout(yield* rowsText(results.rows))
       for (const f of results.report.files) io.stderr(`plot: ${f}\n`)
       return 0
     }
-    io.stdout(cmd.json || format === "json" ? results.rows.map((r) => JSON.stringify(r) + "\n").join("") : formatTable(results.rows))
+    io.stdout(yield* rowsText(results.rows))
     return 0
   })

@@ -17,21 +17,8 @@ import { openCache, type CliIO } from "../io.js"
 import { chooseRenderer, consumeUntilSummary } from "../render.js"
 import { loadAndResolve } from "./common.js"
 import { slurmExecutorFor } from "./runSlurm.js"
-import { CacheStore, type ContentHash } from "../../cache/CacheStore.js"
-import { decodeTable } from "../../cache/codec.js"
-import type { RunSummary } from "../../dsl/Pipeline.js"
-import { latestPerStage, pipelineResults } from "../results.js"
-
-/**
- * Reads the stored table of a run from the cache (for results hooks).
- *
- * @since 0.1.0
- * @category utils
- */
-export const tableReader = Effect.map(CacheStore, (cache) => (run: RunSummary): Promise<unknown> =>
-  run.output === null
-    ? Promise.reject(new Error(`${run.stage}: no output stored`))
-    : Effect.runPromise(Effect.flatMap(cache.readArtifact(run.output as ContentHash), decodeTable)))
+import { CacheStore } from "../../cache/CacheStore.js"
+import { latestPerStage, pipelineResults, tableReader } from "../results.js"
 
 /**
  * `--backend NAME` was refused by the backend module.
