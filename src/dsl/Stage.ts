@@ -123,10 +123,3 @@ export const stage = <P = {}, PE = {}, O extends AnyOutputSpec = AnyOutputSpec, 
   inputs: (spec.inputs ?? {}) as I,
   _tag: "StageDef"
 })
-
-/**
- * @since 0.1.0
- * @category guards
- */
-export const isStageDef = (u: unknown): u is AnyStageDef =>
-  typeof u === "object" && u !== null && (u as { _tag?: unknown })._tag === "StageDef"
