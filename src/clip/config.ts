@@ -148,8 +148,6 @@ export const customConfig = (fields: Partial<ClipConfig>): ClipConfig => {
 export const visionMlpWidth = (c: ClipConfig): number => c.visionMlpWidth ?? 4 * c.visionWidth
 /** Hidden width of the text MLP. @since 0.1.0 @category utils */
 export const textMlpWidth = (c: ClipConfig): number => c.textMlpWidth ?? 4 * c.textWidth
-/** Patches per side of the image grid. @since 0.1.0 @category utils */
-export const gridSize = (c: ClipConfig): number => c.imageSize / c.patchSize
 
 /**
  * Checks that a configuration describes a buildable model (positive

@@ -9,6 +9,7 @@
  *
  * @since 0.1.0
  */
+import type { Effect } from "effect"
 import type { AnyOutputSpec } from "./Output.js"
 import type { AnyStageDef, StageDef } from "./Stage.js"
 import { expandGrid, settingLabel, type Grid, type Setting } from "./Sweep.js"
@@ -110,12 +111,54 @@ export interface RunSummary {
 }
 
 /**
- * Turns a pipeline's latest run records into result rows (`clipcl results`).
+ * What `clipcl results` (and the end of `clipcl run`) hands a results hook
+ * besides the runs.
  *
  * @since 0.1.0
  * @category models
  */
-export type ResultsHook = (runs: ReadonlyArray<RunSummary>) => ReadonlyArray<Readonly<Record<string, unknown>>>
+export interface ResultsContext {
+  /** The stored table a successful run returned (rows as records), read from the cache. */
+  readonly readTable: (run: RunSummary) => Promise<unknown>
+  /** The format asked for with `--format` (`--json`: `json`); default `text`. */
+  readonly format: "text" | "markdown" | "csv" | "json"
+  /** `--plots DIR`: where to write plot files, if the hook draws any. */
+  readonly plotsDir: string | undefined
+}
+
+/**
+ * Results a hook has rendered itself: the text to print in the format asked
+ * for, and the files it wrote.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ResultsReport {
+  readonly text: string
+  readonly files: ReadonlyArray<string>
+}
+
+/**
+ * Turns run records into results (`clipcl results`): rows, which the CLI
+ * tabulates, or a report the hook rendered itself; `null` when it has
+ * nothing to show. A pipeline may give one for all its runs
+ * (`pipeline(name, build, { results })`), a stage kind for its own runs
+ * (`stage({ ..., results })`): that is how a science stage shows its
+ * results without the engine knowing what they mean.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ResultsHook = (
+  runs: ReadonlyArray<RunSummary>,
+  context: ResultsContext
+) => ResultsOutcome | Promise<ResultsOutcome> | Effect.Effect<ResultsOutcome, unknown, never>
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type ResultsOutcome = ReadonlyArray<Readonly<Record<string, unknown>>> | ResultsReport | null
 
 /**
  * @since 0.1.0

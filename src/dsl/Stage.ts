@@ -8,6 +8,7 @@
 import { Schema } from "effect"
 import type { Effect } from "effect"
 import type { AnyOutputSpec, Loaded, Produced } from "./Output.js"
+import type { ResultsHook } from "./Pipeline.js"
 
 /**
  * What a running stage may report. Calls are cheap and synchronous; the
@@ -70,6 +71,12 @@ export interface StageSpec<P, PE, I extends Record<string, AnyOutputSpec>, O ext
   readonly hashIncludes?: ReadonlyArray<string | URL>
   /** Return the output as an Effect, a Promise or a plain value. */
   readonly run: (args: RunArgs<P, I>) => Effect.Effect<Produced<O>, unknown, never> | Promise<Produced<O>> | Produced<O>
+  /**
+   * How `clipcl results` shows this kind's runs (the latest of each of its
+   * instances), when the pipeline gives no hook of its own. Not part of the
+   * key: it reads outputs, it does not make them.
+   */
+  readonly results?: ResultsHook
 }
 
 /**
@@ -116,10 +123,3 @@ export const stage = <P = {}, PE = {}, O extends AnyOutputSpec = AnyOutputSpec, 
   inputs: (spec.inputs ?? {}) as I,
   _tag: "StageDef"
 })
-
-/**
- * @since 0.1.0
- * @category guards
- */
-export const isStageDef = (u: unknown): u is AnyStageDef =>
-  typeof u === "object" && u !== null && (u as { _tag?: unknown })._tag === "StageDef"

@@ -7,13 +7,16 @@
  * a setting re-runs this stage only.
  *
  * The output is the labelled long-form evaluation table (src/eval's
- * `EvalRecord` rows of every input), from which `clipcl results` builds its
- * rows and plots; the summary table goes to the stage's log.
+ * `EvalRecord` rows of every input); the summary table goes to the stage's
+ * log. The stage kind's results hook ({@link studyResults}) turns the
+ * latest report outputs into `clipcl results`' rows and plots, and the
+ * table under a finished `clipcl run`: the engine only prints what it
+ * returns.
  *
  * @since 0.1.0
  */
 import { Effect, Schema } from "effect"
-import { stage, table, type AnyOutputSpec, type Table } from "../dsl/index.js"
+import { stage, table, type AnyOutputSpec, type ResultsHook, type Table } from "../dsl/index.js"
 import { moduleSources } from "../dsl/moduleSources.js"
 
 /**
@@ -33,6 +36,31 @@ export type RowLabel = typeof RowLabel.Encoded
 
 const rowsOf = (t: Table): Array<Record<string, unknown>> => t.rows.map((r) => Object.fromEntries(t.columns.map((c, i) => [c, r[i]])))
 
+/**
+ * The results of a study from its report stages' latest outputs: one row
+ * per method and setting in the format asked for, and the plots with
+ * `--plots`. Null when no report has run yet.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const studyResults: ResultsHook = (runs, { readTable, format, plotsDir }) =>
+  Effect.gen(function* () {
+    const done = runs.filter((r) => r.status === "ok" && r.output !== null)
+    if (done.length === 0) return null
+    // The evaluation area (and the plotting it can reach) loads only to show results.
+    const { evalReport, isEvalTable } = yield* Effect.promise(() => import("../eval/report.js"))
+    const tables: Array<{ source: string; table: unknown }> = []
+    for (const r of done) {
+      // A failed read (the cache's typed error) passes through as it is.
+      const t = yield* Effect.tryPromise({ try: () => readTable(r), catch: (e) => e })
+      if (isEvalTable(t)) tables.push({ source: r.stage, table: t })
+    }
+    if (tables.length === 0) return null
+    const report = yield* evalReport(tables, { format, ...(plotsDir === undefined ? {} : { plotsDir, png: true }) })
+    return { text: report.text, files: report.plots }
+  })
+
 const hashIncludes = moduleSources(import.meta.url)
 const defs = new Map<number, ReturnType<typeof make>>()
 
@@ -49,6 +77,7 @@ const make = (n: number) =>
     inputs: Object.fromEntries(Array.from({ length: n }, (_, i) => [`t${i}`, table])) as Record<string, AnyOutputSpec & typeof table>,
     output: table,
     hashIncludes,
+    results: studyResults,
     run: ({ params, inputs, ctx }) =>
       Effect.gen(function* () {
         // The evaluation area (and the plotting it can reach) loads when a report is made.

@@ -29,7 +29,7 @@ export interface LiveRendererOptions {
   readonly onInterrupt?: () => void
   /**
    * The table to show under the summary, asked for once the run is over
-   * when the plan has an evaluate stage ({@link showsResults}).
+   * ({@link showsResults}); undefined shows none.
    */
   readonly results?: (state: UiState) => Promise<TableData | undefined> | TableData | undefined
   /** Clock tick in ms (default 500): spinners and elapsed times move at least this often. */
@@ -63,22 +63,14 @@ export const interruptProcess = (): void => {
 }
 
 /**
- * Stage kinds whose presence makes a run end with the results table.
- *
- * @since 0.1.0
- * @category models
- */
-export const RESULT_KINDS: ReadonlyArray<string> = ["evaluate", "report"]
-
-/**
- * Whether a finished run shows the results table: it has a summary and an
- * evaluate (or report) stage.
+ * Whether a run is over, so the results table may be asked for (the
+ * `results` callback decides whether there is one: the UI knows no stage
+ * kinds).
  *
  * @since 0.1.0
  * @category utils
  */
-export const showsResults = (state: UiState): boolean =>
-  state.summary !== undefined && state.order.some((n) => RESULT_KINDS.includes(state.stages[n]!.kind))
+export const showsResults = (state: UiState): boolean => state.summary !== undefined
 
 /**
  * Whether `CI` (or `CONTINUOUS_INTEGRATION`) is set, as ink reads it: ink

@@ -8,8 +8,6 @@
  * @since 0.1.0
  */
 import { renderToString } from "ink"
-import { formatResults } from "../eval/format.js"
-import type { ResultRow } from "../eval/results.js"
 import { Table } from "./components/table.js"
 import { LiveView } from "./components/views.js"
 import { stripAnsi } from "./format.js"
@@ -63,10 +61,9 @@ export const tableFromRecords = (rows: ReadonlyArray<Readonly<Record<string, unk
 }
 
 /**
- * A markdown table (as `formatResults(rows, "markdown")` of `src/eval`
- * writes it: `| a | b |`, then `| --- | ---: |`) as table data. Reading the
- * evaluation area's markdown keeps one owner for which result columns
- * people see and how they are rounded; this module only draws them.
+ * A markdown table (`| a | b |`, then `| --- | ---: |`, as a results hook
+ * may render its report) as table data: the hook keeps which columns people
+ * see and how they are rounded; this module only draws them.
  *
  * @since 0.1.0
  * @category constructors
@@ -91,34 +88,17 @@ export const tableFromMarkdown = (markdown: string, title?: string): TableData =
   }
 }
 
-const isResultRow = (r: Readonly<Record<string, unknown>>): boolean => typeof r["method"] === "string" && "setting" in r && "targetAcc" in r
-
 /**
- * The table for result rows: rows of the evaluation area (`method`,
- * `setting`, `targetAcc`, ... as the `report` stage or `evalReport` give
- * them; a `setting` stored as JSON text is parsed back) are drawn with its
- * column choice and rounding; other records column by column. Undefined
- * when there are no rows.
+ * The table for result rows (records, as a results hook returns them),
+ * column by column; undefined when there are no rows. What the rows mean
+ * is the hook's business: a hook with its own columns and rounding renders
+ * its report itself (see `src/cli/results.ts`).
  *
  * @since 0.1.0
  * @category constructors
  */
-export const resultsTable = (rows: ReadonlyArray<Readonly<Record<string, unknown>>>, title?: string): TableData | undefined => {
-  if (rows.length === 0) return undefined
-  if (!rows.every(isResultRow)) return tableFromRecords(rows, title)
-  const decoded = rows.map((r) => {
-    let setting = r["setting"]
-    if (typeof setting === "string") {
-      try {
-        setting = JSON.parse(setting)
-      } catch {
-        setting = { setting }
-      }
-    }
-    return { ...r, setting: typeof setting === "object" && setting !== null ? setting : {} } as unknown as ResultRow
-  })
-  return tableFromMarkdown(formatResults(decoded, "markdown"), title)
-}
+export const resultsTable = (rows: ReadonlyArray<Readonly<Record<string, unknown>>>, title?: string): TableData | undefined =>
+  rows.length === 0 ? undefined : tableFromRecords(rows, title)
 
 /**
  * A table as text (for `clipcl results` and the end of a run): accepts

@@ -204,13 +204,19 @@ describe("ui live renderer", () => {
     for (const l of tail.split("\n")) assert.ok(l.length <= 80, l)
   })
 
-  it("asks for the results table only when the plan has an evaluate stage", async () => {
-    let asked = 0
-    const r = makeLiveRenderer({ stdout: new FakeStdout() as unknown as NodeJS.WriteStream, stdin: new FakeStdin() as unknown as NodeJS.ReadStream, results: () => (asked++, undefined) })
-    for (const e of midRun) r.onEvent(e)
-    r.onEvent({ type: "summary", ran: 1, cached: 1, failed: 1, interruptedStages: 0, skipped: 4, durationMs: 1500, savedMs: 20, interrupted: false, time: T0 + 1500 })
-    await r.close()
-    assert.equal(asked, 0)
+  it("asks for the results table only once the run is over, and shows none when there is none", async () => {
+    const asked: Array<number> = []
+    for (const withSummary of [false, true]) {
+      let n = 0
+      const stdout = new FakeStdout()
+      const r = makeLiveRenderer({ stdout: stdout as unknown as NodeJS.WriteStream, stdin: new FakeStdin() as unknown as NodeJS.ReadStream, results: () => (n++, undefined) })
+      for (const e of midRun) r.onEvent(e)
+      if (withSummary) r.onEvent({ type: "summary", ran: 1, cached: 1, failed: 1, interruptedStages: 0, skipped: 4, durationMs: 1500, savedMs: 20, interrupted: false, time: T0 + 1500 })
+      await r.close()
+      asked.push(n)
+      assert.doesNotMatch(stripAnsi(stdout.out), /─{3,}\s+─{3,}/)
+    }
+    assert.deepEqual(asked, [0, 1])
   })
 
   it("prints plain lines without escape codes when CI is set", async () => {

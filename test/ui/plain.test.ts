@@ -159,10 +159,6 @@ describe("ui string renderers", () => {
     const text = renderTable(table, { width: 100 })
     assert.match(text, /^Method\s+Target acc \(%\)\s+ZS acc \(%\)/)
     assert.match(text, /\nFT\s+91\.2\s+40\.2\s+-21\.0/)
-    // As the report stage stores them (setting as JSON text), and generic records.
-    const stored = resultsTable(rows.map((r) => ({ ...r, setting: JSON.stringify({ lr: 0.1 }) })))!
-    assert.deepEqual(stored.header.slice(0, 3), ["Method", "Setting", "Target acc (%)"])
-    assert.equal(stored.rows[0]![1], "lr=0.1")
     assert.deepEqual(resultsTable([{ stage: "a", ms: 3 }])?.header, ["stage", "ms"])
     assert.equal(resultsTable([]), undefined)
   })

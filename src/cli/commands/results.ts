@@ -14,12 +14,9 @@ import { CacheStore } from "../../cache/CacheStore.js"
 import type { Command } from "../args.js"
 import { openCache, type CliIO } from "../io.js"
 import { loadAndResolve } from "./common.js"
-import { decodeTable } from "../../cache/codec.js"
-import type { ContentHash, RunRecord } from "../../cache/CacheStore.js"
-import { evalReportFromRuns } from "../../eval/report.js"
-import type { ResultFormat } from "../../eval/format.js"
+import type { RunRecord } from "../../cache/CacheStore.js"
 import { makePlan } from "../../scheduler/plan.js"
-import { formatTable, latestPerStage, resultsRows } from "../results.js"
+import { latestPerStage, pipelineResults, tableReader } from "../results.js"
 
 /**
  * @since 0.1.0
@@ -28,10 +25,10 @@ import { formatTable, latestPerStage, resultsRows } from "../results.js"
 export const resultsCommand = (cmd: Extract<Command, { _tag: "results" }>, io: CliIO) =>
   Effect.gen(function* () {
     const { pipeline: p, dag } = yield* loadAndResolve(cmd.file, [])
-    const format = (cmd.format ?? (cmd.json ? "json" : "text")) as ResultFormat
-    // Pipelines with evaluate stages get the study's table (one row per method / setting) from
-    // their evaluation tables; others get one row per stage from their hook.
-    const report = yield* Effect.gen(function* () {
+    const format = (cmd.format ?? (cmd.json ? "json" : "text")) as "text" | "markdown" | "csv" | "json"
+    // The results hooks say what the runs mean (a study's table from its report stages, say);
+    // without one, one row per stage.
+    const results = yield* Effect.gen(function* () {
       const cache = yield* CacheStore
       const plan = yield* makePlan(dag)
       const latest = new Map(latestPerStage(yield* cache.runs({ pipeline: p.name })).map((r) => [r.stage, r]))
@@ -43,20 +40,22 @@ export const resultsCommand = (cmd: Extract<Command, { _tag: "results" }>, io: C
         const run = made ?? (failed?.status === "ok" ? undefined : failed)
         if (run !== undefined) runs.push({ ...run, stage: e.stage })
       }
-      runs.sort((a, b) => b.startedAt - a.startedAt) // newest first, as the report and hooks expect
-      const r = yield* evalReportFromRuns(latestPerStage(runs), (h) => Effect.flatMap(cache.readArtifact(h as ContentHash), decodeTable), {
-        format,
-        ...(cmd.plots === undefined ? {} : { plotsDir: cmd.plots, png: true })
-      })
-      return { runs, r }
+      runs.sort((a, b) => b.startedAt - a.startedAt) // newest first, as latestPerStage expects
+      const readTable = yield* tableReader
+      return yield* pipelineResults(p, dag.nodes.map((n) => n.def), latestPerStage(runs), { readTable, format, plotsDir: cmd.plots })
     }).pipe(Effect.provide(openCache(cmd.cache)))
-    if (report.r !== null) {
-      io.stdout(report.r.text.endsWith("\n") ? report.r.text : report.r.text + "\n")
-      for (const f of report.r.plots) io.stderr(`plot: ${f}\n`)
+    // Rows as a table (ink's renderer, loaded only then: a report is text already).
+    const rowsText = (rows: ReadonlyArray<Readonly<Record<string, unknown>>>) =>
+      cmd.json || format === "json"
+        ? Effect.succeed(rows.map((r) => JSON.stringify(r) + "\n").join(""))
+        : Effect.map(Effect.promise(() => import("../table.js")), ({ formatTable }) => formatTable(rows))
+    if (results._tag === "Report") {
+      const text = results.report.text
+      io.stdout(text.endsWith("\n") ? text : text + "\n")
+      if (results.rows.length > 0) io.stdout(yield* rowsText(results.rows))
+      for (const f of results.report.files) io.stderr(`plot: ${f}\n`)
       return 0
     }
-    const runs = report.runs
-    const rows = resultsRows(p, runs)
-    io.stdout(cmd.json ? rows.map((r) => JSON.stringify(r) + "\n").join("") : formatTable(rows))
+    io.stdout(yield* rowsText(results.rows))
     return 0
   })

@@ -17,9 +17,8 @@ import { openCache, type CliIO } from "../io.js"
 import { chooseRenderer, consumeUntilSummary } from "../render.js"
 import { loadAndResolve } from "./common.js"
 import { slurmExecutorFor } from "./runSlurm.js"
-import { CacheStore, type ContentHash } from "../../cache/CacheStore.js"
-import { decodeTable } from "../../cache/codec.js"
-import { evalReportFromRuns } from "../../eval/report.js"
+import { CacheStore } from "../../cache/CacheStore.js"
+import { latestPerStage, pipelineResults, tableReader } from "../results.js"
 
 /**
  * `--backend NAME` was refused by the backend module.
@@ -95,16 +94,18 @@ export const runCommand = (cmd: Extract<Command, { _tag: "run" }>, io: CliIO) =>
         )
         yield* Fiber.join(consumer)
         yield* Effect.promise(() => renderer.close())
-        // A study's results table under the summary (not in --json: stdout is NDJSON there).
+        // What the results hooks of the pipeline's stage kinds make of this run (a study's table),
+        // under the summary; not in --json (stdout is NDJSON there), nor the default rows.
         if (!cmd.json) {
           const cache = yield* CacheStore
           // The latest run of each stage of this DAG (one query, not the pipeline's whole history).
           const last = yield* cache.lastRuns(pipeline.name, dag.nodes.map((n) => n.name)).pipe(Effect.orElseSucceed(() => new Map()))
           const runs = dag.nodes.flatMap((n) => (last.has(n.name) ? [last.get(n.name)!] : []))
-          const report = yield* evalReportFromRuns(runs, (h) => Effect.flatMap(cache.readArtifact(h as ContentHash), decodeTable), {
-            format: "text"
-          }).pipe(Effect.orElseSucceed(() => null))
-          if (report !== null) io.stdout(`\n${report.text}${report.text.endsWith("\n") ? "" : "\n"}`)
+          const readTable = yield* tableReader
+          const shown = yield* pipelineResults(pipeline, dag.nodes.map((n) => n.def), latestPerStage([...runs].reverse()), { readTable, format: "text", plotsDir: undefined }).pipe(
+            Effect.orElseSucceed(() => null)
+          )
+          if (shown !== null && shown._tag === "Report") io.stdout(`\n${shown.report.text}${shown.report.text.endsWith("\n") ? "" : "\n"}`)
         }
         return result.interrupted ? 130 : result.failed + result.interruptedStages + result.skipped > 0 ? 1 : 0
       })
