@@ -47,6 +47,7 @@ export {
   type ValueHandle
 } from "./dsl/index.js"
 export { study, addReport, comparedMethods, type StudyOptions, type StudyMethod, type LabelledTable } from "./stages/index.js"
+export { defineMethod, option, type CustomMethod, type MethodDefinition } from "./stages/index.js"
 
 export * as Backend from "./backend/index.js"
 export * as Clip from "./clip/index.js"

@@ -12,9 +12,11 @@
  * @since 0.1.0
  */
 import { tf } from "../backend/tf.js"
+import { defaultsOf, type OptionsOf } from "./definition.js"
 import { bidirectionalDistillation } from "./distill.js"
 import { trainsText } from "./finetune.js"
 import type { ExtraLoss, Method } from "./method.js"
+import { LwfVrZsclOptions as LwfVrZsclSchema } from "./options.js"
 import { similarityLogits } from "./similarity.js"
 import { teacherImages } from "./teacher.js"
 import { drawPseudoClasses, embedVocabulary, sampleIndices } from "./vocabulary.js"
@@ -23,20 +25,13 @@ import { drawPseudoClasses, embedVocabulary, sampleIndices } from "./vocabulary.
  * @since 0.1.0
  * @category models
  */
-export interface LwfVrZsclOptions {
-  /** Sequences drawn per session (ZSCL: 1,000). */
-  readonly sequences: number
-  readonly length: number
-  readonly temperature: number
-  readonly weight: number
-  readonly textsPerStep: number
-}
+export type LwfVrZsclOptions = OptionsOf<typeof LwfVrZsclSchema>
 
 /**
  * @since 0.1.0
  * @category constants
  */
-export const lwfVrZsclDefaults: LwfVrZsclOptions = { sequences: 1000, length: 8, temperature: 2, weight: 1, textsPerStep: 1000 }
+export const lwfVrZsclDefaults: LwfVrZsclOptions = defaultsOf(LwfVrZsclSchema)
 
 /**
  * The distillation term from features: both models' logits of the same

@@ -20,11 +20,13 @@
  * @since 0.1.0
  */
 import { tf } from "../backend/tf.js"
+import { defaultsOf, type OptionsOf } from "./definition.js"
 import { klDivergence } from "./distill.js"
 import { InvalidOptionError } from "./errors.js"
 import { trainsText } from "./finetune.js"
 import { classTeacher, lwfActive, lwfLoss } from "./lwf.js"
 import type { ExtraLoss, Method } from "./method.js"
+import { VrlwfOptions as VrlwfSchema } from "./options.js"
 import { similarityLogits } from "./similarity.js"
 import { teacherImages } from "./teacher.js"
 import { drawPseudoClasses, embedVocabulary, sampleIndices } from "./vocabulary.js"
@@ -77,30 +79,13 @@ export type Vocabulary =
  * @since 0.1.0
  * @category models
  */
-export interface VrlwfOptions {
-  readonly alpha: number
-  /** Pseudo-classes per batch (paper: 100). */
-  readonly count: number
-  /** Random tokens per pseudo-class (paper: 8). */
-  readonly length: number
-  readonly temperature: number
-  readonly vocabulary: Vocabulary
-  /** First session (0-based) with the LwF term (paper: the second). */
-  readonly lwfFirstSession: number
-}
+export type VrlwfOptions = Omit<OptionsOf<typeof VrlwfSchema>, "vocabulary"> & { readonly vocabulary: Vocabulary }
 
 /**
  * @since 0.1.0
  * @category constants
  */
-export const vrlwfDefaults: VrlwfOptions = {
-  alpha: 0.5,
-  count: 100,
-  length: 8,
-  temperature: 1,
-  vocabulary: { kind: "random" },
-  lwfFirstSession: 1,
-}
+export const vrlwfDefaults: VrlwfOptions = { ...defaultsOf(VrlwfSchema), vocabulary: { kind: "random" } }
 
 /**
  * VR-LwF as a method.

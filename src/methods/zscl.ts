@@ -20,10 +20,12 @@
  */
 import { tf } from "../backend/tf.js"
 import type { ImageSource } from "./data.js"
+import { defaultsOf, type OptionsOf } from "./definition.js"
 import { InvalidOptionError } from "./errors.js"
 import { trainsText } from "./finetune.js"
 import { lwfVrZsclLoss } from "./lwfvrZscl.js"
 import type { ExtraLoss, Method } from "./method.js"
+import { ZsclOptions as ZsclSchema } from "./options.js"
 import { teacherImages, type TeacherImageFeatures } from "./teacher.js"
 import { embedVocabulary, sampleIndices } from "./vocabulary.js"
 
@@ -48,15 +50,10 @@ export interface ZsclReference {
  * @since 0.1.0
  * @category models
  */
-export interface ZsclOptions {
+export type ZsclOptions = Omit<OptionsOf<typeof ZsclSchema>, "referenceSize"> & {
   readonly reference: ZsclReference
-  readonly weight: number
-  readonly temperature: number
   /** Reference images per step (default: the batch size). */
   readonly imagesPerStep?: number
-  readonly textsPerStep: number
-  /** Fold the weights into the running average every K steps; 0 disables averaging. */
-  readonly averageEvery: number
 }
 
 /**
@@ -108,7 +105,8 @@ export const makeWeightAverager = (variables: ReadonlyArray<tf.Variable>): Weigh
  * @category constructors
  */
 export const zscl = (options: Partial<ZsclOptions> & { readonly reference: ZsclReference }): Method => {
-  const o = { weight: 1, temperature: 2, textsPerStep: 1000, averageEvery: 100, ...options }
+  const { referenceSize: _size, ...defaults } = defaultsOf(ZsclSchema)
+  const o = { ...defaults, ...options }
   if (o.reference.images.size < 1 || o.reference.texts.length < 1) {
     throw new InvalidOptionError({ method: "ZSCL", option: "reference", reason: "needs at least one image and one text" })
   }
