@@ -65,8 +65,8 @@ test("a replay method trains as plain fine-tuning before it has anything to repl
 test("IMM merges the session's model with the weights it started from in its finish hook", () => {
   const v = tf.variable(tf.tensor1d([2, 4]))
   const model = {
-    getWeights: () => new Map([["w", tf.clone(v)]]),
-    setWeights: (w: ReadonlyMap<string, tf.Tensor>) => v.assign(w.get("w")!)
+    getWeights: () => new Map<string, tf.Tensor>([["w", tf.clone(v)]]),
+    setWeights: (w: ReadonlyMap<string, tf.Tensor>) => v.assign(w.get("w") as tf.Tensor1D)
   }
   const session = immMethod(0.25).setup({ model } as unknown as SessionSetup)
   v.assign(tf.tensor1d([4, 0])) // what the session's training did
