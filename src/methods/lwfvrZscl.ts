@@ -19,7 +19,8 @@ import type { ExtraLoss, Method } from "./method.js"
 import { LwfVrZsclOptions as LwfVrZsclSchema } from "./options.js"
 import { similarityLogits } from "./similarity.js"
 import { teacherImages } from "./teacher.js"
-import { drawPseudoClasses, embedVocabulary, sampleIndices } from "./vocabulary.js"
+import { textBank } from "./textBank.js"
+import { drawPseudoClasses, sampleIndices } from "./vocabulary.js"
 
 /**
  * @since 0.1.0
@@ -65,28 +66,20 @@ export const lwfVrZscl = (options: Partial<LwfVrZsclOptions> = {}): Method => {
     setup: (s) => {
       const teacher = s.previous
       const ids = drawPseudoClasses(s.rng, { count: o.sequences, length: o.length, contextLength: s.model.config.contextLength })
-      const teacherTexts = embedVocabulary(teacher, ids)
-      const textTrained = trainsText(s.part)
-      const studentTexts = textTrained ? undefined : s.previousIsStart ? teacherTexts : embedVocabulary(s.model, ids)
+      const texts = textBank(ids, teacher, s.model, trainsText(s.part) ? "trained" : s.previousIsStart ? "shared" : "frozen")
       const images = teacherImages("LwF-VR (ZSCL)", "previousImages", s.session.images.size, () => teacher, s.previousImages)
       return {
         extraLoss: (input): ExtraLoss => {
-          const pick = sampleIndices(s.rng, ids.length, o.textsPerStep)
-          const idx = tf.tensor1d(pick, "int32")
+          const pick = texts.gather(sampleIndices(s.rng, texts.size, o.textsPerStep))
           const l = lwfVrZsclLoss(
-            { images: images.encode(input.indices, input.images), texts: tf.gather(teacherTexts, idx), scale: images.scale },
-            {
-              images: input.studentImages,
-              texts: studentTexts !== undefined ? tf.gather(studentTexts, idx) : s.model.encodeText(pick.map((i) => ids[i])),
-              scale: input.studentScale,
-            },
+            { images: images.encode(input.indices, input.images), texts: pick.teacher, scale: images.scale },
+            { images: input.studentImages, texts: pick.student, scale: input.studentScale },
             o.temperature,
           )
           return { loss: tf.mul(l, o.weight) as tf.Scalar, metrics: { distill: l } }
         },
         dispose: () => {
-          if (studentTexts !== undefined && studentTexts !== teacherTexts) studentTexts.dispose()
-          teacherTexts.dispose()
+          texts.dispose()
           images.dispose()
         },
       }

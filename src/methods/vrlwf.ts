@@ -29,7 +29,8 @@ import type { ExtraLoss, Method } from "./method.js"
 import { VrlwfOptions as VrlwfSchema } from "./options.js"
 import { similarityLogits } from "./similarity.js"
 import { teacherImages } from "./teacher.js"
-import { drawPseudoClasses, embedVocabulary, sampleIndices } from "./vocabulary.js"
+import { textBank } from "./textBank.js"
+import { drawPseudoClasses, sampleIndices } from "./vocabulary.js"
 
 /**
  * The VR term: KL between teacher and student distributions over the replayed
@@ -110,26 +111,19 @@ export const vrlwf = (options: Partial<VrlwfOptions> = {}): Method => {
       }
       const images = teacherImages("VR-LwF", "previousImages", s.session.images.size, () => teacher, s.previousImages)
       const classes = lwfActive(s, o.lwfFirstSession) ? classTeacher(teacher, s.session.classTokens, images) : undefined
-      const ownPoolFeatures = pool !== undefined && pool.teacherFeatures === undefined
-      const poolTeacher = pool === undefined ? undefined : (pool.teacherFeatures ?? embedVocabulary(teacher, pool.ids))
-      const poolStudent = pool === undefined || textTrained || sharedText ? undefined : embedVocabulary(s.model, pool.ids)
+      const bank = pool === undefined ? undefined : textBank(pool.ids, teacher, s.model, sharedText ? "shared" : textTrained ? "trained" : "frozen", pool.teacherFeatures)
       return {
         extraLoss: (input): ExtraLoss => {
           let teacherTexts: tf.Tensor2D
           let studentTexts: tf.Tensor2D
-          if (pool === undefined || poolTeacher === undefined) {
+          if (bank === undefined) {
             const ids = drawPseudoClasses(s.rng, { count: o.count, length: o.length, contextLength })
             teacherTexts = teacher.encodeText(ids)
             studentTexts = sharedText ? teacherTexts : s.model.encodeText(ids)
           } else {
-            const pick = sampleIndices(s.rng, pool.ids.length, o.count)
-            const idx = tf.tensor1d(pick, "int32")
-            teacherTexts = tf.gather(poolTeacher, idx)
-            studentTexts = sharedText
-              ? teacherTexts
-              : poolStudent !== undefined
-                ? tf.gather(poolStudent, idx)
-                : s.model.encodeText(pick.map((i) => pool.ids[i].slice()))
+            const pick = bank.gather(sampleIndices(s.rng, bank.size, o.count))
+            teacherTexts = pick.teacher
+            studentTexts = pick.student
           }
           const vr = vrLoss(
             { images: images.encode(input.indices, input.images), texts: teacherTexts, scale: images.scale },
@@ -143,8 +137,7 @@ export const vrlwf = (options: Partial<VrlwfOptions> = {}): Method => {
         dispose: () => {
           images.dispose()
           classes?.dispose()
-          if (ownPoolFeatures) poolTeacher?.dispose()
-          poolStudent?.dispose()
+          bank?.dispose()
         },
       }
     },

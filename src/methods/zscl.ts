@@ -27,7 +27,8 @@ import { lwfVrZsclLoss } from "./lwfvrZscl.js"
 import type { ExtraLoss, Method } from "./method.js"
 import { ZsclOptions as ZsclSchema } from "./options.js"
 import { teacherImages, type TeacherImageFeatures } from "./teacher.js"
-import { embedVocabulary, sampleIndices } from "./vocabulary.js"
+import { textBank } from "./textBank.js"
+import { sampleIndices } from "./vocabulary.js"
 
 /**
  * Reference data: images (e.g. from the pretraining distribution) and texts
@@ -115,26 +116,18 @@ export const zscl = (options: Partial<ZsclOptions> & { readonly reference: ZsclR
     setup: (s) => {
       const teacher = s.initial ?? s.previous
       const ref = o.reference
-      const texts = ref.texts.map((r) => r.slice())
-      const ownTeacherTexts = ref.teacherTextFeatures === undefined
-      const teacherTexts = ref.teacherTextFeatures ?? embedVocabulary(teacher, texts)
-      const studentTexts = trainsText(s.part) ? undefined : embedVocabulary(s.model, texts)
+      const texts = textBank(ref.texts, teacher, s.model, trainsText(s.part) ? "trained" : "frozen", ref.teacherTextFeatures)
       const teacherRef = teacherImages("ZSCL", "reference.teacherImages", ref.images.size, () => teacher, ref.teacherImages)
       const averager = o.averageEvery > 0 ? makeWeightAverager(s.variables) : undefined
       const perStep = o.imagesPerStep ?? s.batchSize
       return {
         extraLoss: (input): ExtraLoss => {
           const imgIdx = sampleIndices(s.rng, ref.images.size, perStep)
-          const txtIdx = sampleIndices(s.rng, texts.length, o.textsPerStep)
-          const idx = tf.tensor1d(txtIdx, "int32")
+          const pick = texts.gather(sampleIndices(s.rng, texts.size, o.textsPerStep))
           const images = ref.images.batch(imgIdx)
           const l = lwfVrZsclLoss(
-            { images: teacherRef.encode(imgIdx, images), texts: tf.gather(teacherTexts, idx), scale: teacherRef.scale },
-            {
-              images: s.model.encodeImage(images),
-              texts: studentTexts !== undefined ? tf.gather(studentTexts, idx) : s.model.encodeText(txtIdx.map((i) => texts[i])),
-              scale: input.studentScale,
-            },
+            { images: teacherRef.encode(imgIdx, images), texts: pick.teacher, scale: teacherRef.scale },
+            { images: s.model.encodeImage(images), texts: pick.student, scale: input.studentScale },
             o.temperature,
           )
           return { loss: tf.mul(l, o.weight) as tf.Scalar, metrics: { zscl: l } }
@@ -144,8 +137,7 @@ export const zscl = (options: Partial<ZsclOptions> & { readonly reference: ZsclR
         },
         finish: () => averager?.apply(),
         dispose: () => {
-          if (ownTeacherTexts) teacherTexts.dispose()
-          studentTexts?.dispose()
+          texts.dispose()
           teacherRef.dispose()
           averager?.dispose()
         },
