@@ -71,3 +71,14 @@ test("editing a method defined in a pipeline file changes the keys of its stages
     rmSync(dir, { recursive: true, force: true })
   }
 })
+
+test("a sweep over a method of your own plans like one over a built-in method: one session per setting", async () => {
+  const { cli, tempDir } = await import("../engine/helpers.js")
+  const { dir, cleanup } = tempDir()
+  const r = await cli("plan", join(root, "test", "fixtures", "pipelines", "customMethodSweep.ts"), "--json", "--cache", join(dir, "c.sqlite")).finally(cleanup)
+  assert.equal(r.code, 0, r.err)
+  const keys = new Map(r.json.filter((e) => typeof e.stage === "string" && typeof e.key === "string").map((e) => [e.stage as string, e.key as string]))
+  const sessions = [...keys.keys()].filter((s) => s.includes("finetune["))
+  assert.equal(sessions.length, 4, sessions.join(", "))
+  assert.equal(new Set(sessions.map((s) => keys.get(s))).size, 4)
+})
