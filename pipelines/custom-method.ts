@@ -21,7 +21,7 @@ export default pipeline("custom-method", (p) => {
     methods: [
       { label: "FT", method: { name: "FT" } },
       { label: "VR-LwF", method: { name: "VR-LwF", alpha: 0.5 } },
-      { label: "L2-SP", method: l2sp({ alpha: 1 }) }
+      { label: "L2-SP", method: l2sp({ alpha: 0.1 }) }
     ]
   })
   addReport(p, tables)
