@@ -50,6 +50,7 @@ export { study, addReport, comparedMethods, type StudyOptions, type StudyMethod,
 // What runs the science: not in `clipcl/stages`, which a pipeline imports to be planned without it.
 export { makeMethod } from "./stages/methodParams.js"
 export { defineDataset, openExperiment, type DatasetSpec, type DataSource, type Experiment } from "./stages/index.js"
+export { defineMethod, option, type CustomMethod, type MethodDefinition } from "./stages/index.js"
 
 export * as Backend from "./backend/index.js"
 export * as Clip from "./clip/index.js"

@@ -16,7 +16,9 @@
  */
 import { tf } from "../backend/tf.js"
 import { classTextsFor, memoryGradient } from "./agem.js"
+import { defaultsOf } from "./definition.js"
 import type { Method } from "./method.js"
+import { GemOptions as GemSchema } from "./options.js"
 import { gradDot, type ReplayMemory } from "./replay.js"
 import { makeRng } from "../random.js"
 
@@ -74,7 +76,7 @@ export interface GemOptions {
   readonly memory: ReplayMemory
   /** Memory samples per session per constraint gradient (default: the batch size). */
   readonly memoryBatch?: number
-  /** GEM's `memory_strength` (default 0.5, GEM's setting). */
+  /** GEM's `memory_strength` (default: GEM's setting, in `GemOptions` of options.ts). */
   readonly margin?: number
 }
 
@@ -98,7 +100,7 @@ export const gem = (options: GemOptions): Method => ({
       adjustGradients: (grads) => {
         const constraints = [...bySession.values()].map((rows) =>
           memoryGradient(s.model, memory, rng.permutation(rows.length).slice(0, k).map((j) => rows[j]), s.variables, texts.get))
-        const out = gemProject(grads, constraints, options.margin ?? 0.5)
+        const out = gemProject(grads, constraints, options.margin ?? defaultsOf(GemSchema).margin)
         constraints.forEach((c) => c.forEach((t) => t?.dispose()))
         return out
       },

@@ -24,8 +24,10 @@
  */
 import { tf } from "../backend/tf.js"
 import { type Matrix, matMul, rowSpaceBasis, symmetricEigen, transpose } from "./internal/linalg.js"
+import { defaultsOf, type OptionsOf } from "./definition.js"
 import { lwfActive } from "./lwf.js"
 import type { ExtraLoss, Method } from "./method.js"
+import { GeodlOptions as GeodlSchema } from "./options.js"
 import { l2Normalize } from "./similarity.js"
 import { teacherImages } from "./teacher.js"
 
@@ -81,13 +83,7 @@ export const geodlLoss = (oldFeatures: tf.Tensor2D, newFeatures: tf.Tensor2D, q:
  * @since 0.1.0
  * @category models
  */
-export interface GeodlOptions {
-  readonly weight: number
-  /** Subspace dimension (capped by batch size and feature width). */
-  readonly rank: number
-  readonly steps: number
-  readonly firstSession: number
-}
+export type GeodlOptions = OptionsOf<typeof GeodlSchema>
 
 /**
  * GeoDL as a method (teacher: the previous session's model).
@@ -96,7 +92,7 @@ export interface GeodlOptions {
  * @category constructors
  */
 export const geodl = (options: Partial<GeodlOptions> = {}): Method => {
-  const o = { weight: 1, rank: 8, steps: 5, firstSession: 1, ...options }
+  const o = { ...defaultsOf(GeodlSchema), ...options }
   return {
     name: "GeoDL",
     setup: (s) => {

@@ -17,10 +17,12 @@
 import { tf } from "../backend/tf.js"
 import { crossEntropy } from "./crossEntropy.js"
 import type { ImageSource } from "./data.js"
+import { defaultsOf, type OptionsOf } from "./definition.js"
 import { InvalidOptionError } from "./errors.js"
 import { classTeacher, lwfLoss } from "./lwf.js"
 import type { ExtraLoss, Method } from "./method.js"
 import type { MethodModel } from "./model.js"
+import { IcarlOptions as IcarlSchema } from "./options.js"
 import type { ReplayMemory } from "./replay.js"
 import { l2Normalize, similarityLogits } from "./similarity.js"
 import { teacherImages, type TeacherImageFeatures } from "./teacher.js"
@@ -137,13 +139,10 @@ export const nearestMeanClassify = (features: tf.Tensor2D, means: ReadonlyArray<
  * @since 0.1.0
  * @category models
  */
-export interface IcarlOptions {
+export type IcarlOptions = Omit<OptionsOf<typeof IcarlSchema>, "memoryPerClass"> & {
   readonly memory: ReplayMemory
   /** Exemplars per step (default: the batch size). */
   readonly memoryBatch?: number
-  /** Weight of the distillation on exemplars. */
-  readonly distillWeight: number
-  readonly temperature: number
   /** The previous model's features of `memory.images`, row by row, computed once (`embedImages`); the caller owns them. */
   readonly teacherImages?: TeacherImageFeatures
 }
@@ -155,7 +154,8 @@ export interface IcarlOptions {
  * @category constructors
  */
 export const icarl = (options: Partial<IcarlOptions> & { readonly memory: ReplayMemory }): Method => {
-  const o = { distillWeight: 1, temperature: 2, ...options }
+  const { memoryPerClass: _m, ...defaults } = defaultsOf(IcarlSchema)
+  const o = { ...defaults, ...options }
   return {
     name: "iCaRL",
     setup: (s) => {

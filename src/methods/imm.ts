@@ -8,7 +8,8 @@
  * @since 0.1.0
  */
 import type { tf } from "../backend/tf.js"
-import { interpolateWeights, type Weights } from "./weights.js"
+import type { Method } from "./method.js"
+import { disposeWeights, interpolateWeights, type Weights } from "./weights.js"
 
 /**
  * The merged weights (new tensors).
@@ -18,3 +19,30 @@ import { interpolateWeights, type Weights } from "./weights.js"
  */
 export const imm = (previous: Weights, current: Weights, alpha = 0.5): Map<string, tf.Tensor> =>
   interpolateWeights(previous, current, alpha, "IMM")
+
+/**
+ * IMM as a method: the session trains as plain fine-tuning, then `finish`
+ * merges its model with the weights it started from.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const immMethod = (alpha: number): Method => ({
+  name: "IMM",
+  setup: (s) => {
+    const start = s.model.getWeights()
+    return {
+      finish: () => {
+        const current = s.model.getWeights()
+        try {
+          const merged = imm(start, current, alpha)
+          s.model.setWeights(merged)
+          disposeWeights(merged)
+        } finally {
+          disposeWeights(current)
+        }
+      },
+      dispose: () => disposeWeights(start)
+    }
+  }
+})

@@ -52,7 +52,22 @@ export { lwfVrZscl, lwfVrZsclLoss, lwfVrZsclDefaults, type LwfVrZsclOptions } fr
 export { zscl, makeWeightAverager, type ZsclOptions, type ZsclReference, type WeightAverager } from "./zscl.js"
 export { interpolateWeights, disposeWeights, type Weights } from "./weights.js"
 export { wiseft } from "./wiseft.js"
-export { imm } from "./imm.js"
+export { imm, immMethod } from "./imm.js"
+export {
+  method,
+  option,
+  defaultsOf,
+  defined,
+  needsAt,
+  type MethodDefinition,
+  type MethodEntry,
+  type MethodNeeds,
+  type MethodResources,
+  type OptionsOf,
+} from "./definition.js"
+export * as MethodOptions from "./options.js"
+export { builtinMethods } from "./builtin.js"
+export { lookupMethod, methodNamed, methodNames, registerMethod, type Registered } from "./registry.js"
 export { subsetSource, concatSources, memoryLoss, type ReplayMemory } from "./replay.js"
 export { agem, agemProject, type AgemOptions } from "./agem.js"
 export { gem, gemProject, solveGemDual, type GemOptions } from "./gem.js"

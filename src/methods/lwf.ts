@@ -10,9 +10,11 @@
  */
 import { tf } from "../backend/tf.js"
 import { tokenRows } from "./data.js"
+import { defaultsOf, type OptionsOf } from "./definition.js"
 import { klDivergence } from "./distill.js"
 import type { Method, SessionSetup } from "./method.js"
 import type { MethodModel } from "./model.js"
+import { LwfOptions as LwfSchema } from "./options.js"
 import { similarityLogits } from "./similarity.js"
 import { teacherImages, type TeacherImages } from "./teacher.js"
 
@@ -29,19 +31,13 @@ export const lwfLoss = (teacherLogits: tf.Tensor2D, studentLogits: tf.Tensor2D, 
  * @since 0.1.0
  * @category models
  */
-export interface LwfOptions {
-  /** Weight of the LwF term (total = CE + alpha * L_LwF). */
-  readonly alpha: number
-  readonly temperature: number
-  /** First session (0-based) that distils; earlier ones are plain FT. */
-  readonly firstSession: number
-}
+export type LwfOptions = OptionsOf<typeof LwfSchema>
 
 /**
  * @since 0.1.0
  * @category constants
  */
-export const lwfDefaults: LwfOptions = { alpha: 1, temperature: 1, firstSession: 1 }
+export const lwfDefaults: LwfOptions = defaultsOf(LwfSchema)
 
 /**
  * A frozen teacher's class-prompt features, computed once per session, and

@@ -12,31 +12,27 @@
  * @since 0.1.0
  */
 import { tf } from "../backend/tf.js"
+import { defaultsOf, type OptionsOf } from "./definition.js"
 import { bidirectionalDistillation } from "./distill.js"
 import { trainsText } from "./finetune.js"
 import type { ExtraLoss, Method } from "./method.js"
+import { LwfVrZsclOptions as LwfVrZsclSchema } from "./options.js"
 import { similarityLogits } from "./similarity.js"
 import { teacherImages } from "./teacher.js"
-import { drawPseudoClasses, embedVocabulary, sampleIndices } from "./vocabulary.js"
+import { textBank } from "./textBank.js"
+import { drawPseudoClasses, sampleIndices } from "./vocabulary.js"
 
 /**
  * @since 0.1.0
  * @category models
  */
-export interface LwfVrZsclOptions {
-  /** Sequences drawn per session (ZSCL: 1,000). */
-  readonly sequences: number
-  readonly length: number
-  readonly temperature: number
-  readonly weight: number
-  readonly textsPerStep: number
-}
+export type LwfVrZsclOptions = OptionsOf<typeof LwfVrZsclSchema>
 
 /**
  * @since 0.1.0
  * @category constants
  */
-export const lwfVrZsclDefaults: LwfVrZsclOptions = { sequences: 1000, length: 8, temperature: 2, weight: 1, textsPerStep: 1000 }
+export const lwfVrZsclDefaults: LwfVrZsclOptions = defaultsOf(LwfVrZsclSchema)
 
 /**
  * The distillation term from features: both models' logits of the same
@@ -70,28 +66,20 @@ export const lwfVrZscl = (options: Partial<LwfVrZsclOptions> = {}): Method => {
     setup: (s) => {
       const teacher = s.previous
       const ids = drawPseudoClasses(s.rng, { count: o.sequences, length: o.length, contextLength: s.model.config.contextLength })
-      const teacherTexts = embedVocabulary(teacher, ids)
-      const textTrained = trainsText(s.part)
-      const studentTexts = textTrained ? undefined : s.previousIsStart ? teacherTexts : embedVocabulary(s.model, ids)
+      const texts = textBank(ids, teacher, s.model, trainsText(s.part) ? "trained" : s.previousIsStart ? "shared" : "frozen")
       const images = teacherImages("LwF-VR (ZSCL)", "previousImages", s.session.images.size, () => teacher, s.previousImages)
       return {
         extraLoss: (input): ExtraLoss => {
-          const pick = sampleIndices(s.rng, ids.length, o.textsPerStep)
-          const idx = tf.tensor1d(pick, "int32")
+          const pick = texts.gather(sampleIndices(s.rng, texts.size, o.textsPerStep))
           const l = lwfVrZsclLoss(
-            { images: images.encode(input.indices, input.images), texts: tf.gather(teacherTexts, idx), scale: images.scale },
-            {
-              images: input.studentImages,
-              texts: studentTexts !== undefined ? tf.gather(studentTexts, idx) : s.model.encodeText(pick.map((i) => ids[i])),
-              scale: input.studentScale,
-            },
+            { images: images.encode(input.indices, input.images), texts: pick.teacher, scale: images.scale },
+            { images: input.studentImages, texts: pick.student, scale: input.studentScale },
             o.temperature,
           )
           return { loss: tf.mul(l, o.weight) as tf.Scalar, metrics: { distill: l } }
         },
         dispose: () => {
-          if (studentTexts !== undefined && studentTexts !== teacherTexts) studentTexts.dispose()
-          teacherTexts.dispose()
+          texts.dispose()
           images.dispose()
         },
       }

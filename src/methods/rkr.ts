@@ -23,16 +23,15 @@
  * @since 0.1.0
  */
 import { tf } from "../backend/tf.js"
+import { defaultsOf, type OptionsOf } from "./definition.js"
 import type { Method } from "./method.js"
+import { RkrOptions as RkrSchema } from "./options.js"
 
 /**
  * @since 0.1.0
  * @category models
  */
-export interface RkrOptions {
-  readonly rank: number
-  readonly initStd: number
-}
+export type RkrOptions = OptionsOf<typeof RkrSchema>
 
 /**
  * Whether RKR rectifies a parameter (linear weight matrices).
@@ -62,7 +61,7 @@ type Slot =
  * @category constructors
  */
 export const rkr = (options: Partial<RkrOptions> = {}): Method => {
-  const o = { rank: 1, initStd: 0.01, ...options }
+  const o = { ...defaultsOf(RkrSchema), ...options }
   return {
     name: "RKR",
     setup: (setup) => {

@@ -20,14 +20,17 @@
  * @since 0.1.0
  */
 import { tf } from "../backend/tf.js"
+import { defaultsOf, type OptionsOf } from "./definition.js"
 import { klDivergence } from "./distill.js"
 import { InvalidOptionError } from "./errors.js"
 import { trainsText } from "./finetune.js"
 import { classTeacher, lwfActive, lwfLoss } from "./lwf.js"
 import type { ExtraLoss, Method } from "./method.js"
+import { VrlwfOptions as VrlwfSchema } from "./options.js"
 import { similarityLogits } from "./similarity.js"
 import { teacherImages } from "./teacher.js"
-import { drawPseudoClasses, embedVocabulary, sampleIndices } from "./vocabulary.js"
+import { textBank } from "./textBank.js"
+import { drawPseudoClasses, sampleIndices } from "./vocabulary.js"
 
 /**
  * The VR term: KL between teacher and student distributions over the replayed
@@ -77,30 +80,13 @@ export type Vocabulary =
  * @since 0.1.0
  * @category models
  */
-export interface VrlwfOptions {
-  readonly alpha: number
-  /** Pseudo-classes per batch (paper: 100). */
-  readonly count: number
-  /** Random tokens per pseudo-class (paper: 8). */
-  readonly length: number
-  readonly temperature: number
-  readonly vocabulary: Vocabulary
-  /** First session (0-based) with the LwF term (paper: the second). */
-  readonly lwfFirstSession: number
-}
+export type VrlwfOptions = Omit<OptionsOf<typeof VrlwfSchema>, "vocabulary"> & { readonly vocabulary: Vocabulary }
 
 /**
  * @since 0.1.0
  * @category constants
  */
-export const vrlwfDefaults: VrlwfOptions = {
-  alpha: 0.5,
-  count: 100,
-  length: 8,
-  temperature: 1,
-  vocabulary: { kind: "random" },
-  lwfFirstSession: 1,
-}
+export const vrlwfDefaults: VrlwfOptions = { ...defaultsOf(VrlwfSchema), vocabulary: { kind: "random" } }
 
 /**
  * VR-LwF as a method.
@@ -125,26 +111,19 @@ export const vrlwf = (options: Partial<VrlwfOptions> = {}): Method => {
       }
       const images = teacherImages("VR-LwF", "previousImages", s.session.images.size, () => teacher, s.previousImages)
       const classes = lwfActive(s, o.lwfFirstSession) ? classTeacher(teacher, s.session.classTokens, images) : undefined
-      const ownPoolFeatures = pool !== undefined && pool.teacherFeatures === undefined
-      const poolTeacher = pool === undefined ? undefined : (pool.teacherFeatures ?? embedVocabulary(teacher, pool.ids))
-      const poolStudent = pool === undefined || textTrained || sharedText ? undefined : embedVocabulary(s.model, pool.ids)
+      const bank = pool === undefined ? undefined : textBank(pool.ids, teacher, s.model, sharedText ? "shared" : textTrained ? "trained" : "frozen", pool.teacherFeatures)
       return {
         extraLoss: (input): ExtraLoss => {
           let teacherTexts: tf.Tensor2D
           let studentTexts: tf.Tensor2D
-          if (pool === undefined || poolTeacher === undefined) {
+          if (bank === undefined) {
             const ids = drawPseudoClasses(s.rng, { count: o.count, length: o.length, contextLength })
             teacherTexts = teacher.encodeText(ids)
             studentTexts = sharedText ? teacherTexts : s.model.encodeText(ids)
           } else {
-            const pick = sampleIndices(s.rng, pool.ids.length, o.count)
-            const idx = tf.tensor1d(pick, "int32")
-            teacherTexts = tf.gather(poolTeacher, idx)
-            studentTexts = sharedText
-              ? teacherTexts
-              : poolStudent !== undefined
-                ? tf.gather(poolStudent, idx)
-                : s.model.encodeText(pick.map((i) => pool.ids[i].slice()))
+            const pick = bank.gather(sampleIndices(s.rng, bank.size, o.count))
+            teacherTexts = pick.teacher
+            studentTexts = pick.student
           }
           const vr = vrLoss(
             { images: images.encode(input.indices, input.images), texts: teacherTexts, scale: images.scale },
@@ -158,8 +137,7 @@ export const vrlwf = (options: Partial<VrlwfOptions> = {}): Method => {
         dispose: () => {
           images.dispose()
           classes?.dispose()
-          if (ownPoolFeatures) poolTeacher?.dispose()
-          poolStudent?.dispose()
+          bank?.dispose()
         },
       }
     },

@@ -20,12 +20,15 @@
  */
 import { tf } from "../backend/tf.js"
 import type { ImageSource } from "./data.js"
+import { defaultsOf, type OptionsOf } from "./definition.js"
 import { InvalidOptionError } from "./errors.js"
 import { trainsText } from "./finetune.js"
 import { lwfVrZsclLoss } from "./lwfvrZscl.js"
 import type { ExtraLoss, Method } from "./method.js"
+import { ZsclOptions as ZsclSchema } from "./options.js"
 import { teacherImages, type TeacherImageFeatures } from "./teacher.js"
-import { embedVocabulary, sampleIndices } from "./vocabulary.js"
+import { textBank } from "./textBank.js"
+import { sampleIndices } from "./vocabulary.js"
 
 /**
  * Reference data: images (e.g. from the pretraining distribution) and texts
@@ -48,15 +51,10 @@ export interface ZsclReference {
  * @since 0.1.0
  * @category models
  */
-export interface ZsclOptions {
+export type ZsclOptions = Omit<OptionsOf<typeof ZsclSchema>, "referenceSize"> & {
   readonly reference: ZsclReference
-  readonly weight: number
-  readonly temperature: number
   /** Reference images per step (default: the batch size). */
   readonly imagesPerStep?: number
-  readonly textsPerStep: number
-  /** Fold the weights into the running average every K steps; 0 disables averaging. */
-  readonly averageEvery: number
 }
 
 /**
@@ -108,7 +106,8 @@ export const makeWeightAverager = (variables: ReadonlyArray<tf.Variable>): Weigh
  * @category constructors
  */
 export const zscl = (options: Partial<ZsclOptions> & { readonly reference: ZsclReference }): Method => {
-  const o = { weight: 1, temperature: 2, textsPerStep: 1000, averageEvery: 100, ...options }
+  const { referenceSize: _size, ...defaults } = defaultsOf(ZsclSchema)
+  const o = { ...defaults, ...options }
   if (o.reference.images.size < 1 || o.reference.texts.length < 1) {
     throw new InvalidOptionError({ method: "ZSCL", option: "reference", reason: "needs at least one image and one text" })
   }
@@ -117,26 +116,18 @@ export const zscl = (options: Partial<ZsclOptions> & { readonly reference: ZsclR
     setup: (s) => {
       const teacher = s.initial ?? s.previous
       const ref = o.reference
-      const texts = ref.texts.map((r) => r.slice())
-      const ownTeacherTexts = ref.teacherTextFeatures === undefined
-      const teacherTexts = ref.teacherTextFeatures ?? embedVocabulary(teacher, texts)
-      const studentTexts = trainsText(s.part) ? undefined : embedVocabulary(s.model, texts)
+      const texts = textBank(ref.texts, teacher, s.model, trainsText(s.part) ? "trained" : "frozen", ref.teacherTextFeatures)
       const teacherRef = teacherImages("ZSCL", "reference.teacherImages", ref.images.size, () => teacher, ref.teacherImages)
       const averager = o.averageEvery > 0 ? makeWeightAverager(s.variables) : undefined
       const perStep = o.imagesPerStep ?? s.batchSize
       return {
         extraLoss: (input): ExtraLoss => {
           const imgIdx = sampleIndices(s.rng, ref.images.size, perStep)
-          const txtIdx = sampleIndices(s.rng, texts.length, o.textsPerStep)
-          const idx = tf.tensor1d(txtIdx, "int32")
+          const pick = texts.gather(sampleIndices(s.rng, texts.size, o.textsPerStep))
           const images = ref.images.batch(imgIdx)
           const l = lwfVrZsclLoss(
-            { images: teacherRef.encode(imgIdx, images), texts: tf.gather(teacherTexts, idx), scale: teacherRef.scale },
-            {
-              images: s.model.encodeImage(images),
-              texts: studentTexts !== undefined ? tf.gather(studentTexts, idx) : s.model.encodeText(txtIdx.map((i) => texts[i])),
-              scale: input.studentScale,
-            },
+            { images: teacherRef.encode(imgIdx, images), texts: pick.teacher, scale: teacherRef.scale },
+            { images: s.model.encodeImage(images), texts: pick.student, scale: input.studentScale },
             o.temperature,
           )
           return { loss: tf.mul(l, o.weight) as tf.Scalar, metrics: { zscl: l } }
@@ -146,8 +137,7 @@ export const zscl = (options: Partial<ZsclOptions> & { readonly reference: ZsclR
         },
         finish: () => averager?.apply(),
         dispose: () => {
-          if (ownTeacherTexts) teacherTexts.dispose()
-          studentTexts?.dispose()
+          texts.dispose()
           teacherRef.dispose()
           averager?.dispose()
         },

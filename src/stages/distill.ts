@@ -15,19 +15,10 @@
  */
 import { createHash } from "node:crypto"
 import { Data, Schema } from "effect"
-import { indicesOfClasses } from "../data/ImageSet.js"
 import { checkpoint, stage, tensors, type TensorData, type TensorSet } from "../dsl/index.js"
-import type { ImageSource } from "../methods/data.js"
-import { embedImages } from "../methods/teacher.js"
-import { embedVocabulary } from "../methods/vocabulary.js"
-import { DataParams, openExperiment, SessionParams, sessionsOf } from "./experiment.js"
-import { rawImageSource } from "./rawImageSource.js"
-import { loadModel } from "./io.js"
-import { referencePicks, replayPicks } from "./methodImages.js"
 import { moduleSources } from "../dsl/moduleSources.js"
-
-const NonNegInt = Schema.Int.pipe(Schema.nonNegative())
-const PosInt = Schema.Int.pipe(Schema.positive())
+import { NonNegativeInt as NonNegInt, PositiveInt as PosInt } from "../schemas.js"
+import { DataParams, SessionParams } from "./experiment.js"
 
 /**
  * Which images to encode: a session's training images, the replay memory a
@@ -49,6 +40,9 @@ export const DistillParams = Schema.Struct({
   Schema.filter((p) => p.session !== undefined || p.memory !== undefined || p.reference !== undefined || "names no image set: give session, memory or reference")
 )
 
+/** @since 0.1.0 @category models */
+export type DistillParams = typeof DistillParams.Type
+
 /**
  * The teacher input of a fine-tuning stage does not fit the session: other
  * model, other data, or an image set it lacks.
@@ -65,14 +59,15 @@ export class TeacherInputError extends Data.TaggedError("TeacherInputError")<{
   }
 }
 
-/** What identifies the data an output was made from (the decoded parameters, as `openExperiment` keys them). */
-const dataDigest = (data: DataParams): string => createHash("sha256").update(JSON.stringify(data)).digest("hex")
+/** What identifies the data an output was made from (the decoded parameters, as `openExperiment` keys them). @since 0.1.0 @category utils */
+export const dataDigest = (data: DataParams): string => createHash("sha256").update(JSON.stringify(data)).digest("hex")
 
-const text = (s: string): TensorData => ({ dtype: "U8", shape: [s.length], data: new TextEncoder().encode(s) })
+/** @since 0.1.0 @category utils */
+export const text = (s: string): TensorData => ({ dtype: "U8", shape: [s.length], data: new TextEncoder().encode(s) })
 const textOf = (t: TensorData | undefined): string | undefined => (t === undefined ? undefined : new TextDecoder().decode(t.data as Uint8Array))
 
 /** The image sets `distill` writes; each is `NAME.indices` (into its data set) and `NAME.features`. */
-type SetName = "session" | "memory" | "reference"
+export type SetName = "session" | "memory" | "reference"
 
 const hashIncludes = moduleSources(import.meta.url)
 
@@ -85,59 +80,7 @@ export const distill = stage({
   output: tensors,
   resources: { accelerator: 1 },
   hashIncludes,
-  run: async ({ params, inputs, seed, ctx }) => {
-    const model = await loadModel(inputs.model)
-    try {
-      const exp = await openExperiment(params.data)
-      const { imageSize, contextLength, embedDim } = model.config
-      const seq = params.session !== undefined || params.memory !== undefined ? sessionsOf(exp, params.sessions) : undefined
-      const sessionAt = (i: number) => {
-        const s = seq!.sessions[i]
-        if (s === undefined) throw new Error(`session ${i} does not exist: the target task has ${seq!.sessions.length} session(s)`)
-        return s
-      }
-      const train = exp.target.train
-      const sets: Array<{ name: SetName; picks: Int32Array; read: () => Promise<ImageSource> }> = []
-      if (params.session !== undefined) {
-        const picks = indicesOfClasses(train, sessionAt(params.session).classes)
-        sets.push({ name: "session", picks, read: async () => rawImageSource(train, await train.read(picks), imageSize) })
-      }
-      if (params.memory !== undefined) {
-        sessionAt(params.memory.session)
-        const { picks } = replayPicks(exp, seq!.sessions.slice(0, params.memory.session), params.memory.perClass, seed)
-        sets.push({ name: "memory", picks, read: async () => rawImageSource(train, await train.read(picks), imageSize) })
-      }
-      const reference = params.reference === undefined ? undefined : referencePicks(exp, params.reference.size, contextLength, seed)
-      if (reference !== undefined) {
-        const set = exp.pretrain!
-        sets.push({ name: "reference", picks: reference.picks, read: async () => rawImageSource(set, await set.read(reference.picks), imageSize) })
-      }
-      const total = sets.reduce((n, s) => n + s.picks.length, 0)
-      ctx.log(`encoding ${sets.map((s) => `${s.picks.length} ${s.name} images`).join(", ")} with the teacher`)
-      const out: Record<string, TensorData> = { teacher: text(inputs.model.hash), data: text(dataDigest(params.data)) }
-      let done = 0
-      for (const s of sets) {
-        const { features, scale } = await embedImages(model, await s.read(), {
-          signal: ctx.signal,
-          onBatch: (n) => ctx.progress(done + n, total)
-        })
-        done += s.picks.length
-        out[`${s.name}.indices`] = { dtype: "int32", shape: [s.picks.length], data: s.picks }
-        out[`${s.name}.features`] = { dtype: "float32", shape: [s.picks.length, embedDim], data: (await features.data()) as Float32Array }
-        out["scale"] = { dtype: "float32", shape: [], data: (await scale.data()) as Float32Array }
-        features.dispose()
-        scale.dispose()
-      }
-      if (reference !== undefined) {
-        const texts = embedVocabulary(model, reference.texts)
-        out["reference.texts"] = { dtype: "float32", shape: texts.shape, data: (await texts.data()) as Float32Array }
-        texts.dispose()
-      }
-      return out
-    } finally {
-      model.dispose()
-    }
-  }
+  run: async ({ params, inputs, seed, ctx }) => (await import("./distillRun.js")).runDistill(params, inputs, seed, ctx)
 })
 
 /**

@@ -1,6 +1,6 @@
 /**
- * The images a session's method reads besides the session's own: ZSCL's
- * reference pairs and the replay memory of GEM, A-GEM and iCaRL. `finetune`
+ * The images a session's method reads besides the session's own, by its
+ * needs: reference pairs (ZSCL) and a replay memory (GEM, A-GEM, iCaRL). `finetune`
  * trains on them and `distill` encodes them with the teacher; both pick them
  * here, from the same seeds, so the two stages agree on every image.
  *
@@ -11,7 +11,7 @@ import { makeRng } from "../random.js"
 import { tokens, type Experiment } from "./experiment.js"
 
 /**
- * ZSCL's reference pairs: `size` image-caption pairs of the pretraining data
+ * Reference pairs (ZSCL's): `size` image-caption pairs of the pretraining data
  * (all when it has fewer), drawn with the stage's seed; `picks` index
  * `exp.pretrain`, `texts` are each image's first caption, tokenised.
  *
@@ -20,7 +20,7 @@ import { tokens, type Experiment } from "./experiment.js"
  */
 export const referencePicks = (exp: Experiment, size: number, contextLength: number, seed: number): { readonly picks: Int32Array; readonly texts: Array<Array<number>> } => {
   const set = exp.pretrain
-  if (set === undefined) throw new Error(`ZSCL needs reference image-caption pairs; ${exp.name} has none`)
+  if (set === undefined) throw new Error(`the method needs reference image-caption pairs of the pretraining data; ${exp.name} has none`)
   const n = Math.min(size, set.size)
   const pick = makeRng(seed + 17).permutation(set.size).slice(0, n)
   return { picks: Int32Array.from(pick), texts: tokens(pick.map((i) => set.captions[i]![0]!), contextLength) }

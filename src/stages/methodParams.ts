@@ -1,143 +1,91 @@
 /**
  * The continual-learning method a `finetune` session uses, as validated
- * parameters, and its construction from them. One entry per method in
- * `src/methods`; each option left out takes that method's default.
+ * parameters (`{ name, ...options }`), what it needs in a session, and its
+ * construction. Methods come from the registry (`src/methods/registry.ts`):
+ * the built-in ones, and those a pipeline file adds with {@link defineMethod}.
+ * Each option left out takes that method's default.
+ *
+ * Tensor-free: a method's implementation loads when a session makes it.
  *
  * @since 0.1.0
  */
-import { Schema } from "effect"
-import { agem } from "../methods/agem.js"
-import { geodl } from "../methods/geodl.js"
-import { gem } from "../methods/gem.js"
-import { icarl } from "../methods/icarl.js"
-import { lwf } from "../methods/lwf.js"
-import { lwfVrZscl } from "../methods/lwfvrZscl.js"
+import { Either, ParseResult, Schema } from "effect"
+import { moduleSources } from "../dsl/moduleSources.js"
+import { builtinMethods } from "../methods/builtin.js"
+import { method, needsAt, paramsOf, type MethodDefinition, type MethodEntry, type MethodResources } from "../methods/definition.js"
 import { ft, type Method } from "../methods/method.js"
-import type { ReplayMemory } from "../methods/replay.js"
-import type { TeacherImageFeatures } from "../methods/teacher.js"
-import { rkr } from "../methods/rkr.js"
-import { vrlwf, type Vocabulary } from "../methods/vrlwf.js"
-import { zscl, type ZsclReference } from "../methods/zscl.js"
+import { methodNamed, registerMethod } from "../methods/registry.js"
 
-const Num = Schema.Number
-const NonNeg = Schema.Number.pipe(Schema.nonNegative())
-const PosInt = Schema.Int.pipe(Schema.positive())
-const opt = <S extends Schema.Schema.Any>(s: S) => Schema.optional(s)
+export type { MethodNeeds, MethodResources } from "../methods/definition.js"
+
+type ParamsOf<T extends ReadonlyArray<{ readonly params: Schema.Schema.Any }>> = { readonly [K in keyof T]: T[K]["params"] }
 
 /**
+ * The parameters of the built-in methods.
+ *
  * @since 0.1.0
  * @category schemas
  */
-export const MethodParams = Schema.Union(
-  Schema.Struct({ name: Schema.Literal("FT") }),
-  Schema.Struct({ name: Schema.Literal("LwF"), alpha: opt(NonNeg), temperature: opt(Num.pipe(Schema.positive())) }),
-  Schema.Struct({
-    name: Schema.Literal("VR-LwF"),
-    alpha: opt(NonNeg),
-    /** Pseudo-classes drawn per batch. */
-    count: opt(PosInt),
-    /** Random tokens per pseudo-class. */
-    length: opt(PosInt),
-    temperature: opt(Num.pipe(Schema.positive())),
-    /** "random": redraw every batch (the paper); "pool": sample a vocabulary embedded once (`embedVocabulary`). */
-    vocabulary: Schema.optionalWith(Schema.Literal("random", "pool"), { default: () => "random" as const })
-  }),
-  Schema.Struct({
-    name: Schema.Literal("LwF-VR (ZSCL)"),
-    sequences: opt(PosInt),
-    length: opt(PosInt),
-    temperature: opt(Num.pipe(Schema.positive())),
-    weight: opt(NonNeg)
-  }),
-  Schema.Struct({
-    name: Schema.Literal("ZSCL"),
-    weight: opt(NonNeg),
-    temperature: opt(Num.pipe(Schema.positive())),
-    averageEvery: opt(Schema.Int.pipe(Schema.nonNegative())),
-    /** Reference texts distilled per step (ZSCL: 1000; the student encodes each one every step). */
-    textsPerStep: opt(PosInt),
-    /** Reference image-caption pairs drawn from the pretraining data. */
-    referenceSize: Schema.optionalWith(PosInt, { default: () => 1000 })
-  }),
-  Schema.Struct({ name: Schema.Literal("IMM"), alpha: Schema.optionalWith(Num.pipe(Schema.between(0, 1)), { default: () => 0.5 }) }),
-  Schema.Struct({ name: Schema.Literal("GEM"), memoryPerClass: Schema.optionalWith(PosInt, { default: () => 10 }), margin: opt(NonNeg) }),
-  Schema.Struct({ name: Schema.Literal("A-GEM"), memoryPerClass: Schema.optionalWith(PosInt, { default: () => 10 }) }),
-  Schema.Struct({
-    name: Schema.Literal("iCaRL"),
-    memoryPerClass: Schema.optionalWith(PosInt, { default: () => 10 }),
-    distillWeight: opt(NonNeg),
-    temperature: opt(Num.pipe(Schema.positive()))
-  }),
-  Schema.Struct({ name: Schema.Literal("GeoDL"), weight: opt(NonNeg), rank: opt(PosInt), steps: opt(PosInt) }),
-  Schema.Struct({ name: Schema.Literal("RKR"), rank: opt(PosInt) })
-)
+export const MethodParams = Schema.Union(...(builtinMethods.map((m) => m.params) as unknown as ParamsOf<typeof builtinMethods>))
 
 /** @since 0.1.0 @category models */
 export type MethodParams = typeof MethodParams.Type
 
 /**
- * What some methods need beyond their options; the teacher's features of
- * the reference images and texts and of the memory when computed once
- * (`distill`).
+ * The parameters of any registered method (decoded).
  *
  * @since 0.1.0
  * @category models
  */
-export interface MethodResources {
-  readonly vocabulary?: Vocabulary
-  readonly reference?: ZsclReference
-  readonly memory?: ReplayMemory
-  readonly memoryTeacher?: TeacherImageFeatures
-}
-
-const defined = <T extends object>(o: T): Partial<T> =>
-  Object.fromEntries(Object.entries(o).filter(([k, v]) => v !== undefined && k !== "name")) as Partial<T>
-
-const need = <T>(v: T | undefined, what: string, method: string): T => {
-  if (v === undefined) throw new Error(`method ${method} needs ${what}`)
-  return v
+export interface AnyMethodParams {
+  readonly name: string
 }
 
 /**
- * Build the method a session trains with.
+ * Decode `{ name, ...options }` against the registered method of that name.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const decodeMethod = (u: unknown): Either.Either<AnyMethodParams, string> => {
+  const name = typeof u === "object" && u !== null ? (u as { name?: unknown }).name : undefined
+  if (typeof name !== "string") return Either.left("method: needs a 'name'")
+  let entry: MethodEntry<string, any>
+  try {
+    entry = methodNamed(name).entry
+  } catch (e) {
+    return Either.left((e as Error).message)
+  }
+  return Either.mapLeft(Schema.decodeUnknownEither(paramsOf(entry))(u), (e) => ParseResult.TreeFormatter.formatErrorSync(e))
+}
+
+const split = (p: AnyMethodParams) => {
+  const { name, ...options } = p
+  return { entry: methodNamed(name).entry, options }
+}
+
+/**
+ * What the method reads in session `session` (0-based).
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const methodNeeds = (p: AnyMethodParams, session: number) => {
+  const { entry, options } = split(p)
+  return needsAt(entry, options, session)
+}
+
+/**
+ * Build the method session `session` trains with: plain fine-tuning before
+ * the method's first session.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const makeMethod = (p: MethodParams, r: MethodResources): Method => {
-  switch (p.name) {
-    case "FT":
-    case "IMM":
-      return ft
-    case "LwF":
-      return lwf(defined(p))
-    case "VR-LwF": {
-      const { vocabulary: _v, ...rest } = p
-      return vrlwf({ ...defined(rest), ...(p.vocabulary === "pool" ? { vocabulary: need(r.vocabulary, "an embedded vocabulary", p.name) } : {}) })
-    }
-    case "LwF-VR (ZSCL)":
-      return lwfVrZscl(defined(p))
-    case "ZSCL": {
-      const { referenceSize: _s, ...rest } = p
-      return zscl({ ...defined(rest), reference: need(r.reference, "reference image-caption pairs", p.name) })
-    }
-    case "GEM":
-      return gem({ memory: need(r.memory, "a replay memory", p.name), ...(p.margin === undefined ? {} : { margin: p.margin }) })
-    case "A-GEM":
-      return agem({ memory: need(r.memory, "a replay memory", p.name) })
-    case "iCaRL": {
-      const { memoryPerClass: _m, ...rest } = p
-      return icarl({ ...defined(rest), memory: need(r.memory, "a replay memory", p.name), ...(r.memoryTeacher === undefined ? {} : { teacherImages: r.memoryTeacher }) })
-    }
-    case "GeoDL":
-      return geodl(defined(p))
-    case "RKR":
-      return rkr(defined(p))
-  }
+export const makeMethod = async (p: AnyMethodParams, r: MethodResources, session: number): Promise<Method> => {
+  const { entry, options } = split(p)
+  return session < (entry.from ?? 0) ? ft : await entry.make(options, r)
 }
-
-/** A short label for tables: the method name and its non-default options. @since 0.1.0 @category utils */
-export const methodLabel = (p: MethodParams): string => p.name
 
 /**
  * The image sets a method's frozen teacher encodes in a session, and which
@@ -162,20 +110,85 @@ export interface TeacherImageSets {
 }
 
 /** @since 0.1.0 @category utils */
-export const teacherImageSets = (p: MethodParams, session: number): TeacherImageSets | undefined => {
-  switch (p.name) {
-    case "VR-LwF":
-    case "LwF-VR (ZSCL)":
-      return { teacher: "model", session }
-    // LwF and GeoDL distil from the second session on (their default `firstSession`).
-    case "LwF":
-    case "GeoDL":
-      return session >= 1 ? { teacher: "model", session } : undefined
-    case "iCaRL":
-      return session >= 1 ? { teacher: "model", memory: { session, perClass: p.memoryPerClass } } : undefined
-    case "ZSCL":
-      return { teacher: "initial", reference: { size: p.referenceSize } }
-    default:
-      return undefined
+export const teacherImageSets = (p: AnyMethodParams, session: number): TeacherImageSets | undefined => {
+  const needs = methodNeeds(p, session)
+  if (needs.teacher === undefined) return undefined
+  const images = new Set(needs.teacher.images)
+  return {
+    teacher: needs.teacher.model,
+    ...(images.has("session") ? { session } : {}),
+    ...(images.has("memory") && needs.memory !== undefined ? { memory: { session, perClass: needs.memory.perClass } } : {}),
+    ...(images.has("reference") && needs.reference !== undefined ? { reference: needs.reference } : {})
   }
+}
+
+declare const customMethod: unique symbol
+
+/**
+ * The parameters of a method defined in a pipeline file, as its
+ * {@link defineMethod} value makes them (`l2sp({ alpha: 0.1 })`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CustomMethodParams {
+  readonly name: string
+  readonly [customMethod]: true
+}
+
+/**
+ * A method defined in a pipeline file: call it with options for the
+ * parameters a study or a stage takes.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CustomMethod<N extends string, S extends Schema.Struct<any>> {
+  (options?: S["Encoded"]): CustomMethodParams & { readonly name: N } & S["Encoded"]
+  readonly entry: MethodEntry<N, S>
+  /** The source files of its code, part of the cache key of the stages that train with it. */
+  readonly sources: ReadonlyArray<URL>
+}
+
+/**
+ * The source files of a method defined in a pipeline file (undefined: built in).
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const customSources = (name: string): ReadonlyArray<URL> | undefined => customs.get(name)
+
+const customs = new Map<string, ReadonlyArray<URL>>()
+
+/**
+ * Register a method from a pipeline file (or a module it imports). `module`
+ * is that module's `import.meta.url`: it and every module it imports
+ * (static and literal dynamic imports) are part of the cache key of the
+ * fine-tuning stages that use the method, and of no others. Keep a method
+ * in a module of its own, so that editing the pipeline re-runs nothing.
+ * Registration happens when the module is imported, so every process that
+ * loads the pipeline (`clipcl job run` on a cluster node too) knows it.
+ *
+ * @example
+ * export const l2sp = defineMethod({
+ *   module: import.meta.url,
+ *   name: "L2-SP",
+ *   options: Schema.Struct({ alpha: option(Schema.Number, 0.01) }),
+ *   make: async (o) => (await import("./l2spLoss.js")).l2sp(o)
+ * })
+ * study(p, base, { ..., methods: [{ label: "L2-SP", method: l2sp({ alpha: 0.1 }) }] })
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const defineMethod = <const N extends string, S extends Schema.Struct<any>>(
+  def: MethodDefinition<N, S> & { readonly module: string | URL }
+): CustomMethod<N, S> => {
+  const { module, ...rest } = def
+  const entry = method(rest as MethodDefinition<N, S>)
+  const sources = moduleSources(module)
+  registerMethod(entry as MethodEntry<string, any>, String(module))
+  customs.set(entry.name, sources)
+  const make = (options: S["Encoded"] = {}) => ({ ...options, name: entry.name }) as CustomMethodParams & { readonly name: N } & S["Encoded"]
+  return Object.assign(make, { entry, sources })
 }

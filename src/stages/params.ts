@@ -8,7 +8,7 @@
  */
 import { Schema } from "effect"
 import { customConfig, namedConfigs, type ClipConfig } from "../clip/config.js"
-import { smallFinetuneDefaults, smallPretrainDefaults, type TrainOptions } from "../methods/train.js"
+import { smallFinetuneDefaults, smallPretrainDefaults, type TrainOptions } from "../methods/trainOptions.js"
 import { NonNegativeInt, PositiveInt } from "../schemas.js"
 
 /**

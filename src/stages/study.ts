@@ -13,17 +13,17 @@
  *
  * @since 0.1.0
  */
-import { Either, Schema } from "effect"
+import { Either } from "effect"
 import type { PipelineBuilder } from "../dsl/Pipeline.js"
 import type { CheckpointHandle, TableHandle, TensorsHandle } from "../dsl/handles.js"
 import { distill } from "./distill.js"
 import { evaluate } from "./evaluate.js"
 import { embedVocabulary, type VocabularyParams } from "./embedVocabulary.js"
 import type { DataParams } from "./experiment.js"
-import { finetune, finetuneWithTeacher, finetuneWithVocabulary } from "./finetune.js"
+import { finetuneStages } from "./finetune.js"
 import { interpolate } from "./interpolate.js"
 import { reportOf } from "./report.js"
-import { MethodParams, teacherImageSets } from "./methodParams.js"
+import { decodeMethod, methodNeeds, teacherImageSets, type CustomMethodParams, type MethodParams } from "./methodParams.js"
 import type { PartParams, TrainParams } from "./params.js"
 
 type Encoded<T> = T extends { readonly Encoded: infer E } ? E : never
@@ -38,7 +38,8 @@ type Encoded<T> = T extends { readonly Encoded: infer E } ? E : never
 export type StudyMethod =
   | {
       readonly label: string
-      readonly method: Encoded<typeof MethodParams>
+      /** A built-in method's parameters, or a method defined with `defineMethod` called with its options. */
+      readonly method: Encoded<typeof MethodParams> | CustomMethodParams
       readonly train?: Encoded<typeof TrainParams>
       /** A vocabulary embedded once per teacher (`embedVocabulary`), for VR-LwF with `vocabulary: "pool"`. */
       readonly vocabulary?: Encoded<typeof VocabularyParams>
@@ -103,7 +104,8 @@ export const study = (p: PipelineBuilder, base: CheckpointHandle, o: StudyOption
   for (const m of o.methods) {
     if ("wiseft" in m) continue
     // Undecodable method parameters add no distill stage: the finetune stage reports them.
-    const method = Schema.decodeUnknownEither(MethodParams)(m.method)
+    const method = decodeMethod(m.method)
+    const { finetune, finetuneWithTeacher, finetuneWithVocabulary } = finetuneStages(m.method.name)
     let prev = base
     let reference: TensorsHandle | undefined
     for (let s = 0; s < o.sessions; s++) {
@@ -123,8 +125,11 @@ export const study = (p: PipelineBuilder, base: CheckpointHandle, o: StudyOption
           inputs: { model: sets.teacher === "initial" ? base : prev }
         })
       }
+      if (Either.isRight(method) && m.vocabulary === undefined && methodNeeds(method.right, s).vocabulary === true) {
+        throw new Error(`study method "${m.label}": ${m.method.name} with these options reads a vocabulary embedded once: give the study method a 'vocabulary'`)
+      }
       if (m.vocabulary !== undefined) {
-        if (teacher === undefined) throw new Error(`study method "${m.label}": only VR-LwF reads a vocabulary`)
+        if (teacher === undefined) throw new Error(`study method "${m.label}": a vocabulary is embedded by the session's teacher, and ${m.method.name} runs none on images`)
         // The teacher is the model the session starts from. Identical embeddings (same teacher, same
         // vocabulary) are one cache key, so methods and sweep settings share them.
         const vocabulary = p.add(embedVocabulary, { params: { vocabulary: m.vocabulary }, inputs: { model: prev } })
