@@ -80,7 +80,7 @@ export const distill = stage({
   output: tensors,
   resources: { accelerator: 1 },
   hashIncludes,
-  run: async ({ params, inputs, seed, ctx }) => (await import("./distillRun.js")).runDistill(params, inputs, seed, ctx)
+  run: async ({ params, inputs, seed, ctx }) => (await import("./internal/distill.js")).runDistill(params, inputs, seed, ctx)
 })
 
 /**

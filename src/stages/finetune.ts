@@ -62,7 +62,7 @@ const kinds = <M extends Schema.Schema<any, any, never>>(method: M, hashIncludes
       output: checkpoint,
       resources: { accelerator: 1 },
       hashIncludes,
-      run: async ({ params, inputs, seed, ctx }) => (await import("./finetuneRun.js")).runStage(params, seed, inputs, {}, ctx)
+      run: async ({ params, inputs, seed, ctx }) => (await import("./internal/finetune.js")).runStage(params, seed, inputs, {}, ctx)
     }),
     finetuneWithTeacher: stage({
       name: "finetuneWithTeacher",
@@ -72,7 +72,7 @@ const kinds = <M extends Schema.Schema<any, any, never>>(method: M, hashIncludes
       output: checkpoint,
       resources: { accelerator: 1 },
       hashIncludes,
-      run: async ({ params, inputs, seed, ctx }) => (await import("./finetuneRun.js")).runStage(params, seed, inputs, { teacher: inputs.teacher }, ctx)
+      run: async ({ params, inputs, seed, ctx }) => (await import("./internal/finetune.js")).runStage(params, seed, inputs, { teacher: inputs.teacher }, ctx)
     }),
     finetuneWithVocabulary: stage({
       name: "finetuneWithVocabulary",
@@ -83,7 +83,7 @@ const kinds = <M extends Schema.Schema<any, any, never>>(method: M, hashIncludes
       resources: { accelerator: 1 },
       hashIncludes,
       run: async ({ params, inputs, seed, ctx }) =>
-        (await import("./finetuneRun.js")).runStage(params, seed, inputs, { vocabulary: inputs.vocabulary, teacher: inputs.teacher }, ctx)
+        (await import("./internal/finetune.js")).runStage(params, seed, inputs, { vocabulary: inputs.vocabulary, teacher: inputs.teacher }, ctx)
     })
   }
 }

@@ -5,17 +5,17 @@
  *
  * @since 0.1.0
  */
-import { indicesOfClasses } from "../data/ImageSet.js"
-import type { CheckpointInput, TensorData } from "../dsl/index.js"
-import type { StageContext } from "../dsl/Stage.js"
-import type { ImageSource } from "../methods/data.js"
-import { embedImages } from "../methods/teacher.js"
-import { embedVocabulary } from "../methods/vocabulary.js"
-import { dataDigest, text, type DistillParams, type SetName } from "./distill.js"
-import { openExperiment, sessionsOf } from "./experiment.js"
-import { rawImageSource } from "./rawImageSource.js"
-import { loadModel } from "./io.js"
-import { referencePicks, replayPicks } from "./methodImages.js"
+import { indicesOfClasses } from "../../data/ImageSet.js"
+import type { CheckpointInput, TensorData } from "../../dsl/index.js"
+import type { StageContext } from "../../dsl/Stage.js"
+import type { ImageSource } from "../../methods/data.js"
+import { embedImages } from "../../methods/teacher.js"
+import { embedVocabulary } from "../../methods/vocabulary.js"
+import { dataDigest, text, type DistillParams, type SetName } from "../distill.js"
+import { openExperiment, sessionsOf } from "../experiment.js"
+import { rawImageSource } from "../rawImageSource.js"
+import { loadModel } from "../io.js"
+import { referencePicks, replayPicks } from "../methodImages.js"
 
 /**
  * The teacher's features of the image sets `params` names.
