@@ -184,14 +184,6 @@ export const stageKey = (stat: Omit<Preimage, "inputs">, inputs: Readonly<Record
 export const provisionalKey = (pre: Omit<Preimage, "inputs">, inputs: Readonly<Record<string, string>>): string =>
   sha256Hex(canonicalJsonUnsafe({ ...pre, inputs, provisional: true }))
 
-/**
- * Canonical JSON of encoded params, or the failing path.
- *
- * @since 0.1.0
- * @category utils
- */
-export const canonicalParams = (encoded: unknown) => canonicalJson(encoded)
-
 const show = (v: unknown): string => {
   const s = typeof v === "string" ? JSON.stringify(v) : Either.getOrElse(canonicalJson(v), () => String(v))
   return s.length > 60 ? `${s.slice(0, 57)}...` : s

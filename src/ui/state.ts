@@ -293,14 +293,6 @@ export const groupStages = (
 const isFinal = (s: StageStatus): boolean => s !== "queued" && s !== "running"
 
 /**
- * Whether a stage was stopped while running (Ctrl-C, `q`, `--fail-fast`).
- *
- * @since 0.1.0
- * @category utils
- */
-export const isInterrupted = (s: Pick<StageView, "status">): boolean => s.status === "interrupted"
-
-/**
  * The line of a failure's cause worth showing: its first line, unless it
  * only repeats the message (`Error: boom` under `boom`).
  *
