@@ -17,7 +17,7 @@ import { StoreFailed } from "../CacheError.js"
 import { blobDir } from "./blobFiles.js"
 import { makeGroupCommit, type GroupCommit, type GroupCommitOptions } from "./groupCommit.js"
 import { openDatabase } from "./open.js"
-import type { ArtifactRow } from "./rows.js"
+import { BIND_SQL, INSERT_RUN_SQL, type ArtifactRow } from "./rows.js"
 
 /**
  * Tuning knobs of a store. Defaults suit 1-2 GB checkpoints; tests shrink
@@ -104,18 +104,8 @@ const prepareStatements = (db: Database.Database): Statements => ({
     `SELECT r.* FROM bindings b JOIN runs r ON r.id = b.run JOIN artifacts a ON a.hash = b.output
      WHERE b.key = ?`
   ),
-  insertRun: db.prepare(
-    `INSERT INTO runs(uid, key, pipeline, stage, stage_kind, preimage, params, inputs, output,
-       output_kind, status, started_at, ended_at, metrics, log_tail, error)
-     VALUES (@uid, @key, @pipeline, @stage, @stage_kind, @preimage, @params, @inputs, @output,
-       @output_kind, @status, @started_at, @ended_at, @metrics, @log_tail, @error)`
-  ),
-  bind: db.prepare(
-    `INSERT INTO bindings(key, run, output, ended_at) VALUES (?, ?, ?, ?)
-     ON CONFLICT(key) DO UPDATE SET run = excluded.run, output = excluded.output,
-       ended_at = excluded.ended_at
-     WHERE excluded.ended_at >= bindings.ended_at`
-  ),
+  insertRun: db.prepare(INSERT_RUN_SQL),
+  bind: db.prepare(BIND_SQL),
   // Many keys in one statement: the keys travel as one JSON array.
   lookupMany: db.prepare(
     `SELECT b.key, b.output, r.pipeline, r.stage, r.started_at AS startedAt, r.ended_at AS endedAt,

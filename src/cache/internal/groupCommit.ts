@@ -25,7 +25,7 @@
  */
 import type Database from "better-sqlite3"
 import type { ArtifactKind } from "../CacheStore.js"
-import type { RunParams } from "./rows.js"
+import { BIND_SQL, INSERT_RUN_SQL, type RunParams } from "./rows.js"
 
 export interface GroupCommitOptions {
   /** Pending writes (artifacts + runs) that force a flush (default 512). */
@@ -81,18 +81,8 @@ export const makeGroupCommit = (
       `INSERT INTO artifacts(hash, blob, kind, size, chunks, created_at, last_used_at)
        VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(hash) DO NOTHING`
     ),
-    run: db.prepare(
-      `INSERT INTO runs(uid, key, pipeline, stage, stage_kind, preimage, params, inputs, output,
-         output_kind, status, started_at, ended_at, metrics, log_tail, error)
-       VALUES (@uid, @key, @pipeline, @stage, @stage_kind, @preimage, @params, @inputs, @output,
-         @output_kind, @status, @started_at, @ended_at, @metrics, @log_tail, @error)`
-    ),
-    bind: db.prepare(
-      `INSERT INTO bindings(key, run, output, ended_at) VALUES (?, ?, ?, ?)
-       ON CONFLICT(key) DO UPDATE SET run = excluded.run, output = excluded.output,
-         ended_at = excluded.ended_at
-       WHERE excluded.ended_at >= bindings.ended_at`
-    ),
+    run: db.prepare(INSERT_RUN_SQL),
+    bind: db.prepare(BIND_SQL),
     // All touches of a batch in one statement (they are at most `delayMs` apart).
     touch: db.prepare(
       "UPDATE artifacts SET last_used_at = max(last_used_at, ?) WHERE hash IN (SELECT value FROM json_each(?))"

@@ -62,3 +62,18 @@ export const rowToRun = (r: RunRow): RunRecord => ({
   logTail: r.log_tail,
   error: r.error
 })
+
+/**
+ * The statement that records a run (named parameters of {@link RunParams}),
+ * shared by the store and its group commit.
+ */
+export const INSERT_RUN_SQL = `INSERT INTO runs(uid, key, pipeline, stage, stage_kind, preimage, params, inputs, output,
+     output_kind, status, started_at, ended_at, metrics, log_tail, error)
+   VALUES (@uid, @key, @pipeline, @stage, @stage_kind, @preimage, @params, @inputs, @output,
+     @output_kind, @status, @started_at, @ended_at, @metrics, @log_tail, @error)`
+
+/** Points a key at a run's output; a binding only moves to a run that ended no earlier. */
+export const BIND_SQL = `INSERT INTO bindings(key, run, output, ended_at) VALUES (?, ?, ?, ?)
+   ON CONFLICT(key) DO UPDATE SET run = excluded.run, output = excluded.output,
+     ended_at = excluded.ended_at
+   WHERE excluded.ended_at >= bindings.ended_at`
