@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// clipcl entry. The CLI runs as compiled JavaScript from dist/ (built by `npm run build`, which
+// clipcl entry. The CLI runs as compiled, bundled JavaScript from dist/bundle/ (built by `npm run build`, which
 // `npm install` / `npm ci` run in a checkout as the `prepare` script, and which the published
 // package ships). A checkout whose dist/ is missing or older than src/ runs the sources through
 // tsx instead (slower to start) and says what to run. tsx is otherwise loaded only to import a
@@ -31,7 +31,7 @@ const mtime = (url) => {
 /** Why dist/ cannot run this checkout's code, or undefined when it can. */
 const staleness = () => {
   const built = mtime(new URL("dist/.built", root))
-  if (built === undefined) return "dist/ is not built"
+  if (built === undefined || mtime(new URL("dist/bundle/cli.js", root)) === undefined) return "dist/ is not built"
   let src
   try {
     src = readdirSync(new URL("src/", root), { recursive: true })
@@ -50,7 +50,7 @@ const staleness = () => {
 const forced = process.env.CLIPCL_FROM_SOURCE
 const why = forced === "1" ? "CLIPCL_FROM_SOURCE=1" : forced === "0" ? undefined : staleness()
 if (why === undefined) {
-  await import(new URL("dist/cli/main.js", root).href)
+  await import(new URL("dist/bundle/cli.js", root).href)
 } else {
   if (process.stderr.isTTY && process.env.CLIPCL_FROM_SOURCE !== "1") {
     process.stderr.write(`clipcl: ${why}; running from the sources (slow start). Run \`npm run build\` to fix.\n`)

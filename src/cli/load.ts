@@ -1,44 +1,65 @@
 /**
  * Loading a pipeline file: import it and check that it default-exports a
- * pipeline. A TypeScript file (`.ts`, `.mts`, `.cts`, `.tsx`) is imported
- * through tsx, loaded here on first use: the CLI itself runs compiled
- * JavaScript, and commands that load no pipeline never pay for tsx.
+ * pipeline. A TypeScript file is compiled by the hooks of
+ * `pipelineHooks.ts`, registered here on first use (commands that load no
+ * pipeline never pay for them); run from the sources, tsx already compiles.
  *
  * @since 0.1.0
  */
-import { existsSync } from "node:fs"
+import { existsSync, readdirSync, readFileSync } from "node:fs"
 import { resolve } from "node:path"
 import { pathToFileURL } from "node:url"
 import { Effect } from "effect"
 import { isPipeline, type Pipeline } from "../dsl/Pipeline.js"
 import { PipelineLoadFailed } from "../scheduler/errors.js"
+import type { PipelineHooksData } from "./pipelineHooks.js"
 
-const TYPESCRIPT = /\.(?:[cm]?ts|tsx)$/
+declare const CLIPCL_BUNDLE: boolean | undefined
 
-let typescriptLoader: Promise<void> | undefined
+/** Set once the hooks are registered. */
+let hooks: Promise<void> | undefined
 
 /**
- * A resolve hook: a `.ts` / `.tsx` file outside `node_modules` is an ES
- * module, whatever its package's `type`. `npm init -y` writes `"type":
- * "commonjs"`, where Node would load a pipeline's `import` / `export` as
- * CommonJS and fail; pipeline files are ES modules by contract (`.cts` stays
- * CommonJS).
+ * Registers the pipeline hooks (`pipelineHooks.ts`) once. The bundled CLI
+ * compiles TypeScript in them and resolves `effect` to its own copy; run
+ * from the sources (already under tsx) they only make `.ts` files ES modules.
+ * A `.cts` pipeline is CommonJS, which Node's module hooks cannot compile:
+ * tsx's loader takes it.
  */
-const ESM_TYPESCRIPT = `export const resolve = async (specifier, context, next) => {
-  const r = await next(specifier, context)
-  return r.format === "commonjs" && /\\.tsx?$/.test(r.url) && !r.url.includes("/node_modules/") ? { ...r, format: "module" } : r
-}`
-
-/** Registers tsx's loader once (already there when the CLI runs from sources through tsx), then the hook above. */
-const loadTypeScript = (): Promise<void> =>
-  (typescriptLoader ??= (async () => {
-    if (!import.meta.url.endsWith(".ts")) (await import("tsx/esm/api")).register()
-    const { register } = await import("node:module")
-    register(`data:text/javascript,${encodeURIComponent(ESM_TYPESCRIPT)}`)
+const registerHooks = (file: string): Promise<void> =>
+  (hooks ??= (async () => {
+    const { register, createRequire } = await import("node:module")
+    const bundled = typeof CLIPCL_BUNDLE !== "undefined"
+    const underTsx = import.meta.url.endsWith(".ts")
+    if (!underTsx && /\.cts$/.test(file)) (await import("tsx/esm/api")).register()
+    let esbuild: PipelineHooksData["esbuild"]
+    try {
+      const require = createRequire(import.meta.url)
+      const { version } = JSON.parse(readFileSync(require.resolve("esbuild/package.json"), "utf8")) as { version: string }
+      esbuild = { main: require.resolve("esbuild"), version }
+    } catch {
+      esbuild = undefined
+    }
+    const data: PipelineHooksData = { transform: !underTsx, esbuild, effect: bundled ? bundledEffect() : undefined }
+    const hooksModule = new URL(bundled ? "../bundle/hooks.js" : underTsx ? "./pipelineHooks.ts" : "./pipelineHooks.js", import.meta.url)
+    register(hooksModule.href, { data })
+    // Stack traces of a pipeline's code name its lines in the .ts file (the compiled code maps them).
+    if (!underTsx) process.setSourceMapsEnabled(true)
   })())
 
+/** The bundled effect's entry and its `effect/X` modules. */
+const bundledEffect = (): PipelineHooksData["effect"] => {
+  const dir = new URL("../bundle/effect/", import.meta.url)
+  try {
+    const modules = readdirSync(dir).filter((f) => f.endsWith(".js")).map((f) => f.slice(0, -3))
+    return { index: new URL("../bundle/effect.js", import.meta.url).href, dir: dir.href, modules }
+  } catch {
+    return undefined
+  }
+}
+
 const importModule = async (abs: string): Promise<Record<string, unknown>> => {
-  if (TYPESCRIPT.test(abs)) await loadTypeScript()
+  await registerHooks(abs)
   return (await import(pathToFileURL(abs).href)) as Record<string, unknown>
 }
 

@@ -9,8 +9,6 @@
  *
  * @since 0.1.0
  */
-import { existsSync } from "node:fs"
-import { fileURLToPath } from "node:url"
 import { Effect, Queue } from "effect"
 import type { EngineEvent } from "../scheduler/Event.js"
 import { makeNdjsonLogger } from "../ui/ndjson.js"
@@ -41,14 +39,6 @@ export interface RenderChoice {
   readonly write: (text: string) => void
 }
 
-const liveModule = (): URL | undefined => {
-  for (const ext of [".tsx", ".js"]) {
-    const url = new URL(`../ui/live${ext}`, import.meta.url)
-    if (existsSync(fileURLToPath(url))) return url
-  }
-  return undefined
-}
-
 /**
  * Pick the renderer.
  *
@@ -68,11 +58,9 @@ export const chooseRenderer = async (choice: RenderChoice): Promise<Renderer> =>
     return { onEvent: makeNdjsonLogger((t) => void lines.push(t)), flush, close: async () => flush() }
   }
   if (choice.isTTY && !choice.noTui) {
-    const url = liveModule()
-    if (url !== undefined) {
-      const mod = (await import(url.href)) as { makeLiveRenderer?: (o: { stdout: NodeJS.WriteStream }) => Renderer | Promise<Renderer> }
-      if (typeof mod.makeLiveRenderer === "function") return await mod.makeLiveRenderer({ stdout: process.stdout })
-    }
+    // Loaded only here: ink and React cost a start that prints no live view.
+    const { makeLiveRenderer } = await import("../ui/live.js")
+    return await makeLiveRenderer({ stdout: process.stdout })
   }
   return { onEvent: makePlainLines(choice.write), close: async () => {} }
 }

@@ -8,7 +8,7 @@ import { test } from "node:test"
 import { fileURLToPath } from "node:url"
 
 const root = fileURLToPath(new URL("../../", import.meta.url))
-const built = existsSync(join(root, "dist", "cli", "main.js"))
+const built = existsSync(join(root, "dist", "bundle", "cli.js"))
 
 const plan = (file: string, cache: string, fromSource: "0" | "1") => {
   const r = spawnSync(process.execPath, ["bin/clipcl.js", "plan", file, "--json", "--cache", cache], {

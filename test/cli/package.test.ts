@@ -15,7 +15,7 @@ import { after, before, test } from "node:test"
 import { fileURLToPath } from "node:url"
 
 const root = fileURLToPath(new URL("../../", import.meta.url))
-const built = existsSync(join(root, "dist", "cli", "main.js"))
+const built = existsSync(join(root, "dist", "bundle", "cli.js"))
 const npm = process.platform === "win32" ? "npm.cmd" : "npm"
 const realInstall = process.env.CLIPCL_TEST_NPM_INSTALL === "1"
 
@@ -43,9 +43,11 @@ before(() => {
   const info = JSON.parse(out) as Array<{ filename: string; files: Array<{ path: string }> }>
   tarball = join(tmp, info[0]!.filename)
   const files = new Set(info[0]!.files.map((f) => f.path))
-  for (const f of ["bin/clipcl.js", "dist/cli/main.js", "dist/index.d.ts", "dist/stages/index.js", "dist/dsl/index.js", "dist/.built", "src/stages/evaluate.ts"]) {
+  for (const f of ["bin/clipcl.js", "dist/bundle/cli.js", "dist/bundle/stages.js", "dist/bundle/dsl.js", "dist/bundle/index.js", "dist/bundle/effect/Schema.js", "dist/index.d.ts", "dist/stages/index.d.ts", "dist/.built", "src/stages/evaluate.ts"]) {
     assert.ok(files.has(f), `the tarball lacks ${f}`)
   }
+  // What runs is the bundle: the compiled modules it was made from stay out of the package.
+  assert.ok(!files.has("dist/cli/main.js") && !files.has("dist/stages/index.js"), "the tarball ships dist/ unbundled")
   if (!realInstall) {
     // One unpacked copy, with the dependencies beside it (hoisted, as npm installs them).
     const shared = join(tmp, "shared", "node_modules")

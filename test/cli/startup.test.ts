@@ -10,7 +10,7 @@ import { after, test } from "node:test"
 import { fileURLToPath, pathToFileURL } from "node:url"
 
 const root = fileURLToPath(new URL("../../", import.meta.url))
-const skip = existsSync(join(root, "dist", "cli", "main.js")) ? false : "dist/ is not built (npm run build)"
+const skip = existsSync(join(root, "dist", "bundle", "cli.js")) ? false : "dist/ is not built (npm run build)"
 const dir = mkdtempSync(join(tmpdir(), "clipcl-startup-"))
 after(() => rmSync(dir, { recursive: true, force: true }))
 

@@ -5,8 +5,6 @@
  *
  * @since 0.1.0
  */
-import { existsSync } from "node:fs"
-import { fileURLToPath } from "node:url"
 import { Data, Deferred, Effect, Exit, Fiber, PubSub } from "effect"
 import type { Command } from "../args.js"
 import type { EngineEvent } from "../../scheduler/Event.js"
@@ -33,8 +31,9 @@ export class BackendInitFailed extends Data.TaggedError("BackendInitFailed")<{ r
 }
 
 /**
- * Call `initBackend(name)` of `src/backend/index` when that module exists
- * (it belongs to the backend area; without it the flag is only recorded).
+ * Initialise the compute backend (`--backend`, else the fastest available or
+ * `CLIPCL_BACKEND`). Loaded only when a stage runs here: TensorFlow.js is
+ * the heaviest part of a start.
  *
  * @since 0.1.0
  * @category utils
@@ -42,19 +41,8 @@ export class BackendInitFailed extends Data.TaggedError("BackendInitFailed")<{ r
 export const initBackend = (name: string | undefined): Effect.Effect<{ readonly description: string | undefined; readonly notice: string | undefined }, BackendInitFailed> =>
   Effect.tryPromise({
     try: async () => {
-      for (const ext of [".ts", ".js"]) {
-        const url = new URL(`../../backend/index${ext}`, import.meta.url)
-        if (!existsSync(fileURLToPath(url))) continue
-        const mod = (await import(url.href)) as {
-          initBackend?: (n: string | undefined) => Promise<{ readonly description: string; readonly notice?: string }>
-        }
-        // No --backend: the backend module picks the fastest available (or CLIPCL_BACKEND).
-        if (typeof mod.initBackend === "function") {
-          const info = await mod.initBackend(name)
-          return { description: info.description, notice: info.notice }
-        }
-      }
-      return { description: name, notice: undefined }
+      const info = await (await import("../../backend/index.js")).initBackend(name)
+      return { description: info.description, notice: info.notice }
     },
     catch: (e) => new BackendInitFailed({ backend: name ?? "auto", detail: (e as Error)?.message ?? String(e) })
   })
