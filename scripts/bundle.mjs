@@ -19,6 +19,23 @@ const root = fileURLToPath(new URL("../", import.meta.url))
 const dist = join(root, "dist")
 const out = join(dist, "bundle")
 
+/** What effect's index exports besides its modules (from effect/Function). */
+const FUNCTION_EXPORTS = new Set(["absurd", "flow", "hole", "identity", "pipe", "unsafeCoerce"])
+
+/** `A, B as C` imported from "effect" as imports of effect's modules. */
+const effectImports = (names, file) =>
+  names
+    .split(",")
+    .map((n) => n.trim())
+    .filter((n) => n !== "")
+    .map((n) => {
+      const m = /^(\w+)(?:\s+as\s+(\w+))?$/.exec(n)
+      if (m === null) throw new Error(`${file}: cannot rewrite the effect import '${n}'`)
+      const [, name, local = name] = m
+      return FUNCTION_EXPORTS.has(name) ? `import { ${name} as ${local} } from "effect/Function";` : `import * as ${local} from "effect/${name}";`
+    })
+    .join(" ")
+
 /** Bundle dist/ into dist/bundle/; returns the number of files written. */
 export const bundle = async () => {
   const esbuild = await import("esbuild")
@@ -35,16 +52,23 @@ export const bundle = async () => {
     }
   }
 
-  /** `import.meta.url` of a module of dist/ stays its dist/ URL (relative to the bundle folder, which is flat). */
-  const keepModuleUrls = {
-    name: "clipcl-module-urls",
+  /**
+   * Two rewrites of each module of dist/:
+   * - its `import.meta.url` stays its dist/ URL (relative to the bundle folder, which is flat);
+   * - `import { Effect, Schema } from "effect"` imports effect's modules themselves
+   *   (`effect/Effect`, `effect/Schema`): through effect's index every module of effect would
+   *   reach the CLI's chunk (the `effect` entry uses them all), a third of a start's parsing.
+   */
+  const rewriteModules = {
+    name: "clipcl-rewrite-modules",
     setup(build) {
       build.onLoad({ filter: /\.js$/ }, async (args) => {
         if (!args.path.startsWith(dist + sep) || args.path.startsWith(out + sep)) return undefined
-        const text = await readFile(args.path, "utf8")
-        if (!text.includes("import.meta.url")) return { contents: text, loader: "js" }
         const rel = relative(out, args.path).split(sep).join("/")
-        return { contents: text.replace(/\bimport\.meta\.url\b/g, `new URL(${JSON.stringify(rel)}, import.meta.url).href`), loader: "js" }
+        const text = (await readFile(args.path, "utf8"))
+          .replace(/\bimport\.meta\.url\b/g, `new URL(${JSON.stringify(rel)}, import.meta.url).href`)
+          .replace(/import\s*\{([^}]*)\}\s*from\s*"effect";?/g, (_, names) => effectImports(names, args.path))
+        return { contents: text, loader: "js" }
       })
     }
   }
@@ -72,12 +96,16 @@ export const bundle = async () => {
     chunkNames: "chunk-[hash]",
     // Error names and class names read as in the sources.
     keepNames: true,
+    minifyWhitespace: true,
+    minifySyntax: true,
     define: { CLIPCL_BUNDLE: "true" },
-    plugins: [externals, keepModuleUrls],
+    plugins: [externals, rewriteModules],
     logLevel: "warning",
     metafile: true
   })
   rmSync(effectEntry)
+  // CLIPCL_BUNDLE_META=FILE: esbuild's metafile, what each chunk holds (esbuild.github.io/analyze).
+  if (process.env.CLIPCL_BUNDLE_META) writeFileSync(process.env.CLIPCL_BUNDLE_META, JSON.stringify(result.metafile))
 
   // effect/X for every module the effect index exports as a namespace: the members of the bundled one.
   const require = createRequire(join(root, "package.json"))

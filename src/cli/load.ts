@@ -58,7 +58,28 @@ const bundledEffect = (): PipelineHooksData["effect"] => {
   }
 }
 
+/**
+ * clipcl's entry points a pipeline file names, imported before the hooks are
+ * registered: each module loaded after that costs a round trip to the loader
+ * thread, and `clipcl/stages` is dozens of chunks in the bundle. The same
+ * modules the pipeline's own imports then find loaded.
+ */
+const preloadEntries = async (abs: string): Promise<void> => {
+  if (typeof CLIPCL_BUNDLE === "undefined") return
+  let text = ""
+  try {
+    text = readFileSync(abs, "utf8")
+  } catch {
+    return
+  }
+  const named = new Set([...text.matchAll(/from\s*["']clipcl(\/dsl|\/stages)?["']/g)].map((m) => m[1] ?? ""))
+  if (named.has("/stages")) await import("../stages/index.js")
+  else if (named.has("/dsl")) await import("../dsl/index.js")
+  if (named.has("")) await import("../index.js")
+}
+
 const importModule = async (abs: string): Promise<Record<string, unknown>> => {
+  await preloadEntries(abs)
   await registerHooks(abs)
   return (await import(pathToFileURL(abs).href)) as Record<string, unknown>
 }
