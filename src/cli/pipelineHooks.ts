@@ -14,7 +14,7 @@
  * @since 0.1.0
  */
 import { createHash } from "node:crypto"
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs"
+import { lstatSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs"
 import { tmpdir, userInfo } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
@@ -95,15 +95,30 @@ export const resolve = async (
   return TYPESCRIPT.test(r.url) && isUserFile(r.url) ? { ...r, format: "module" } : r
 }
 
-/** Compiled files, by the hash of esbuild's version, the options and the source. */
-const cacheDir = (): string => {
+/**
+ * The folder of compiled files (by the hash of esbuild's version, the
+ * options and the source), or undefined where it cannot be trusted: code read
+ * from it runs, so it must be this user's and writable by no one else.
+ */
+let folder: string | undefined | null = null
+const cacheDir = (): string | undefined => {
+  if (folder !== null) return folder
+  const uid = typeof process.getuid === "function" ? process.getuid() : undefined
   let user = "user"
   try {
-    user = String(userInfo().uid)
+    user = String(uid ?? userInfo().uid)
   } catch {
-    /* no passwd entry: one folder for all */
+    /* no passwd entry */
   }
-  return join(tmpdir(), `clipcl-ts-${user}`)
+  const dir = join(tmpdir(), `clipcl-ts-${user}`)
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 })
+    const st = lstatSync(dir)
+    folder = st.isDirectory() && (uid === undefined || st.uid === uid) && (st.mode & 0o022) === 0 ? dir : undefined
+  } catch {
+    folder = undefined
+  }
+  return folder
 }
 
 /** The text of the `tsconfig.json` nearest to a file (esbuild reads its JSX and class-field settings), or undefined. */
@@ -133,23 +148,26 @@ const compile = async (url: string, source: string): Promise<string> => {
   } as const
   const key = createHash("sha256").update(JSON.stringify({ v: 1, esbuild: settings.esbuild?.version, options })).update("\0").update(source).digest("hex")
   const dir = cacheDir()
-  const file = join(dir, `${key}.mjs`)
-  try {
-    return readFileSync(file, "utf8")
-  } catch {
-    /* not compiled yet */
+  const file = dir === undefined ? undefined : join(dir, `${key}.mjs`)
+  if (file !== undefined) {
+    try {
+      return readFileSync(file, "utf8")
+    } catch {
+      /* not compiled yet */
+    }
   }
   if (settings.esbuild === undefined) throw new Error(`cannot compile ${path}: esbuild is not installed`)
   const mod = (await import(pathToFileURL(settings.esbuild.main).href)) as typeof import("esbuild") & { default?: typeof import("esbuild") }
   const { code } = await (mod.default ?? mod).transform(source, options)
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 })
-    // Renamed into place: a reader never sees half a file.
-    const temp = `${file}.${process.pid}.tmp`
-    writeFileSync(temp, code)
-    renameSync(temp, file)
-  } catch {
-    /* an unwritable temp folder costs a compile per start, nothing else */
+  if (file !== undefined) {
+    try {
+      // Renamed into place: a reader never sees half a file.
+      const temp = `${file}.${process.pid}.tmp`
+      writeFileSync(temp, code)
+      renameSync(temp, file)
+    } catch {
+      /* an unwritable temp folder costs a compile per start, nothing else */
+    }
   }
   return code
 }

@@ -2,7 +2,7 @@
 // with one copy of effect: the pipeline's `effect` and `effect/X` resolve to the bundled copy.
 import assert from "node:assert/strict"
 import { spawnSync } from "node:child_process"
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { after, test } from "node:test"
@@ -85,4 +85,24 @@ test("a TypeScript syntax error in a pipeline names the file and line, exit 2", 
   assert.equal(r.status, 2, r.stderr)
   assert.match(r.stderr, /broken\.ts/)
   assert.match(r.stderr, /broken\.ts:\d+/)
+})
+
+test("compiled pipelines are read only from a folder of this user's that no one else may write", { skip: skip || (process.getuid === undefined ? "no uids here" : false) }, () => {
+  const tmp = join(dir, "tmp-trust")
+  mkdirSync(tmp, { recursive: true })
+  const plan = () =>
+    spawnSync(process.execPath, ["bin/clipcl.js", "plan", "pipelines/example-toy.ts", "--json", "--cache", join(dir, "t.sqlite")], {
+      cwd: root, encoding: "utf8", timeout: 120_000, env: { ...process.env, CLIPCL_FROM_SOURCE: "0", TMPDIR: tmp }
+    })
+  assert.equal(plan().status, 0)
+  const folder = join(tmp, `clipcl-ts-${process.getuid!()}`)
+  for (const f of readdirSync(folder)) writeFileSync(join(folder, f), 'throw new Error("planted code ran")\n')
+  // This user's own folder: what is there runs (so the check below can fail).
+  const own = plan()
+  assert.notEqual(own.status, 0)
+  assert.match(own.stderr, /planted code ran/)
+  // Writable by others: not trusted, the pipeline is compiled afresh.
+  chmodSync(folder, 0o777)
+  const shared = plan()
+  assert.equal(shared.status, 0, shared.stderr)
 })
