@@ -160,6 +160,28 @@ export const scancel = (ids: ReadonlyArray<string>): Effect.Effect<void> =>
   ids.length === 0 ? Effect.void : Effect.ignore(slurm("scancel", [...ids]))
 
 /**
+ * Cancel jobs and wait, up to `withinMs`, until Slurm has let go of them: a
+ * cancelled job stays in `squeue` as COMPLETING while its processes are
+ * killed, and a run that was stopped must leave nothing of itself there.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const scancelAndWait = (ids: ReadonlyArray<string>, withinMs = 15_000): Effect.Effect<void> =>
+  ids.length === 0
+    ? Effect.void
+    : Effect.gen(function* () {
+      yield* scancel(ids)
+      const deadline = Date.now() + withinMs
+      while (Date.now() < deadline) {
+        // An id squeue no longer knows is an error: gone as well.
+        const listed = yield* Effect.either(slurm("squeue", ["--noheader", `--jobs=${ids.join(",")}`, "--format=%i"]))
+        if (listed._tag === "Left" || listed.right.trim() === "") return
+        yield* Effect.sleep(200)
+      }
+    })
+
+/**
  * What a partition offers a single job.
  *
  * @since 0.1.0
