@@ -32,13 +32,16 @@ const registerHooks = (file: string): Promise<void> =>
     const bundled = typeof CLIPCL_BUNDLE !== "undefined"
     const underTsx = import.meta.url.endsWith(".ts")
     if (!underTsx && /\.cts$/.test(file)) (await import("tsx/esm/api")).register()
+    // Only the hooks that compile need esbuild (its version is part of their cache key).
     let esbuild: PipelineHooksData["esbuild"]
-    try {
-      const require = createRequire(import.meta.url)
-      const { version } = JSON.parse(readFileSync(require.resolve("esbuild/package.json"), "utf8")) as { version: string }
-      esbuild = { main: require.resolve("esbuild"), version }
-    } catch {
-      esbuild = undefined
+    if (!underTsx) {
+      try {
+        const require = createRequire(import.meta.url)
+        const { version } = JSON.parse(readFileSync(require.resolve("esbuild/package.json"), "utf8")) as { version: string }
+        esbuild = { main: require.resolve("esbuild"), version }
+      } catch {
+        esbuild = undefined
+      }
     }
     const data: PipelineHooksData = { transform: !underTsx, esbuild, effect: bundled ? bundledEffect() : undefined }
     const hooksModule = new URL(bundled ? "../bundle/hooks.js" : underTsx ? "./pipelineHooks.ts" : "./pipelineHooks.js", import.meta.url)

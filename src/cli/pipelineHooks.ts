@@ -121,15 +121,20 @@ const cacheDir = (): string | undefined => {
   return folder
 }
 
-/** The text of the `tsconfig.json` nearest to a file (esbuild reads its JSX and class-field settings), or undefined. */
-const nearestTsconfig = (file: string): string | undefined => {
-  for (let dir = dirname(file); ; dir = dirname(dir)) {
-    try {
-      return readFileSync(join(dir, "tsconfig.json"), "utf8")
-    } catch {
-      if (dirname(dir) === dir) return undefined
-    }
+/** Each folder's nearest `tsconfig.json` text, found once: a pipeline's files share their folders. */
+const tsconfigs = new Map<string, string | undefined>()
+
+/** The text of the `tsconfig.json` nearest to a folder (esbuild reads its JSX and class-field settings), or undefined. */
+const nearestTsconfig = (dir: string): string | undefined => {
+  if (tsconfigs.has(dir)) return tsconfigs.get(dir)
+  let text: string | undefined
+  try {
+    text = readFileSync(join(dir, "tsconfig.json"), "utf8")
+  } catch {
+    text = dirname(dir) === dir ? undefined : nearestTsconfig(dirname(dir))
   }
+  tsconfigs.set(dir, text)
+  return text
 }
 
 const compile = async (url: string, source: string): Promise<string> => {
@@ -144,7 +149,7 @@ const compile = async (url: string, source: string): Promise<string> => {
     sourcefile: path,
     minifyWhitespace: true,
     keepNames: true,
-    tsconfigRaw: nearestTsconfig(path) ?? "{}"
+    tsconfigRaw: nearestTsconfig(dirname(path)) ?? "{}"
   } as const
   const key = createHash("sha256").update(JSON.stringify({ v: 1, esbuild: settings.esbuild?.version, options })).update("\0").update(source).digest("hex")
   const dir = cacheDir()

@@ -151,27 +151,19 @@ export const retryTransient = <A, R>(
   })
 
 /**
- * Cancel jobs (ignores jobs that already ended).
+ * Cancel jobs (ignores jobs that already ended) and wait, up to `withinMs`,
+ * until Slurm has let go of them: a cancelled job stays in `squeue` as
+ * COMPLETING while its processes are killed, and a run that was stopped must
+ * leave nothing of itself there.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const scancel = (ids: ReadonlyArray<string>): Effect.Effect<void> =>
-  ids.length === 0 ? Effect.void : Effect.ignore(slurm("scancel", [...ids]))
-
-/**
- * Cancel jobs and wait, up to `withinMs`, until Slurm has let go of them: a
- * cancelled job stays in `squeue` as COMPLETING while its processes are
- * killed, and a run that was stopped must leave nothing of itself there.
- *
- * @since 0.1.0
- * @category constructors
- */
-export const scancelAndWait = (ids: ReadonlyArray<string>, withinMs = 15_000): Effect.Effect<void> =>
+export const scancel = (ids: ReadonlyArray<string>, withinMs = 15_000): Effect.Effect<void> =>
   ids.length === 0
     ? Effect.void
     : Effect.gen(function* () {
-      yield* scancel(ids)
+      yield* Effect.ignore(slurm("scancel", [...ids]))
       const deadline = Date.now() + withinMs
       while (Date.now() < deadline) {
         // An id squeue no longer knows is an error: gone as well.

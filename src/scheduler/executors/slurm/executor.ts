@@ -35,7 +35,7 @@ import type { StageOutcome, StageRunContext } from "../../runStage.js"
 import { files, readResult, type JobResult } from "../protocol.js"
 import { prepareAttempt, recordJobRun, tailOf, takeIn, type AttemptFacts, type SpoolContext } from "../spool.js"
 import { endedJob, judgeEnded, type EndedJob } from "./ended.js"
-import { retryTransient, SBATCH_RETRY, sbatch, scancelAndWait, showJob, showPartition, squeueByName, type SlurmCommandFailed } from "./commands.js"
+import { retryTransient, SBATCH_RETRY, sbatch, scancel, showJob, showPartition, squeueByName, type SlurmCommandFailed } from "./commands.js"
 import { formatSlurmTime, parseSlurmTime, requestFor, type SlurmRequest, type SlurmSettings } from "./settings.js"
 
 /**
@@ -342,7 +342,7 @@ export const makeSlurmExecutor = (o: SlurmExecutorOptions): Effect.Effect<Execut
             if (Exit.isFailure(exit)) {
               // Interrupted (Ctrl-C, --fail-fast): cancel the job, record, store nothing.
               tracked.delete(cur.jobId)
-              yield* scancelAndWait([cur.jobId])
+              yield* scancel([cur.jobId])
               ledger.update(cur.rowId, { state: "cancelled", endedAt: Date.now(), detail: "interrupted" })
               const facts: AttemptFacts = { executor: "slurm", jobId: cur.jobId, attempt: cur.attempt, submittedAt: cur.submittedAt, ...(nodeName ? { node: nodeName } : {}) }
               yield* recordJobRun(sc, node, key, inputs, facts, { status: "interrupted", output: null, error: "interrupted", logTail: "", metrics: null, startedAt: t0, endedAt: Date.now() }).pipe(Effect.ignore)
